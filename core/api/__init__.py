@@ -1,0 +1,135 @@
+"""REST + websocket API (FastAPI, served by uvicorn inside the daemon's loop). Thin: services do the work."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+from typing import Annotated, Any, Protocol
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from core.events import EventBus
+from core.services.auth import Actor, AuthService
+from core.services.calls import CallHistory
+from core.services.extensions import ExtensionService
+
+logger = logging.getLogger(__name__)
+
+_STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409, PermissionDenied: 403}
+
+
+class DaemonView(Protocol):
+    """What the API reads from the running daemon."""
+
+    def health(self) -> dict[str, Any]: ...
+    def live_calls(self) -> list[dict[str, Any]]: ...
+    async def registrations(self) -> dict[str, bool]: ...
+
+
+class ExtensionIn(BaseModel):
+    """Body of POST /api/extensions."""
+
+    model_config = {"extra": "forbid"}
+    number: str = Field(description="2–4 digits")
+    name: str = ""
+    password: str | None = Field(None, description="SIP password; generated when omitted")
+    enabled: bool = True
+
+
+class ExtensionPatch(BaseModel):
+    """Body of PATCH /api/extensions/{number}."""
+
+    model_config = {"extra": "forbid"}
+    name: str | None = None
+    enabled: bool | None = None
+    password: str | None = None
+
+
+def _bearer(value: str | None) -> str:
+    if value and value.lower().startswith("bearer "):
+        return value[7:].strip()
+    return ""
+
+
+def create_app(
+    auth: AuthService, extensions: ExtensionService, history: CallHistory, bus: EventBus, daemon: DaemonView
+) -> FastAPI:
+    """Build the API around the daemon's services."""
+    app = FastAPI(title="ChatOps PBX", version="0.1.0", docs_url=None, redoc_url=None)
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=_STATUS.get(type(exc), 400))
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_body(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors())
+        return JSONResponse({"error": f"invalid request: {problems}"}, status_code=422)
+
+    async def actor(authorization: Annotated[str | None, Header()] = None) -> Actor:
+        found = await auth.actor_for_token(_bearer(authorization), "api")
+        if found is None:
+            raise HTTPException(401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"})
+        return found
+
+    Who = Annotated[Actor, Depends(actor)]
+
+    @app.get("/api/health")
+    async def health(who: Who) -> dict[str, Any]:
+        await auth.authorize(who, "system.read")
+        return daemon.health()
+
+    @app.get("/api/calls/live")
+    async def live_calls(who: Who) -> list[dict[str, Any]]:
+        await auth.authorize(who, "calls.read")
+        return daemon.live_calls()
+
+    @app.get("/api/calls")
+    async def calls(who: Who, limit: Annotated[int, Query(ge=1, le=1000)] = 20) -> list[dict[str, Any]]:
+        return await history.recent(who, limit)
+
+    @app.get("/api/extensions")
+    async def list_extensions(who: Who) -> list[dict[str, Any]]:
+        registered = await daemon.registrations()
+        return [
+            asdict(e) | {"registered": registered.get(e.number)} for e in await extensions.list(who)
+        ]
+
+    @app.post("/api/extensions", status_code=201)
+    async def add_extension(body: ExtensionIn, who: Who) -> dict[str, Any]:
+        return asdict(await extensions.add(who, body.number, body.name, body.password, body.enabled))
+
+    @app.patch("/api/extensions/{number}")
+    async def update_extension(number: str, body: ExtensionPatch, who: Who) -> dict[str, Any]:
+        view = await extensions.update(who, number, name=body.name, enabled=body.enabled, password=body.password)
+        return asdict(view)
+
+    @app.delete("/api/extensions/{number}", status_code=204)
+    async def remove_extension(number: str, who: Who) -> None:
+        await extensions.remove(who, number)
+
+    @app.websocket("/api/events")
+    async def events(ws: WebSocket) -> None:
+        who = await auth.actor_for_token(_bearer(ws.headers.get("authorization")), "api")
+        if who is None or not who.can("events.read"):
+            await ws.close(code=4401, reason="missing or invalid bearer token")
+            return
+        sub = bus.subscribe()
+        try:
+            await ws.accept()
+            await ws.send_text(json.dumps({"type": "Snapshot", "live_calls": daemon.live_calls()}))
+            async for event in sub:
+                await ws.send_text(event.model_dump_json())
+            if sub.overflowed:  # too slow: make the client reconnect and take a fresh snapshot
+                await ws.close(code=4408, reason="event stream overflowed; reconnect")
+        except WebSocketDisconnect:
+            pass
+        finally:
+            sub.close()
+
+    return app

@@ -1,0 +1,153 @@
+"""The operations core needs from Asterisk, over one asyncari connection.
+
+Every operation is bounded in time: asyncari's HTTP client waits up to 600 s, and a call must never hang
+on a wedged Asterisk. Operations on a channel that is already gone raise ChannelGone, which call flows
+treat as "the other side hung up first".
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+import anyio
+import httpx
+
+logger = logging.getLogger(__name__)
+
+OP_TIMEOUT = 5.0
+
+
+class AriError(Exception):
+    """An ARI request failed (Asterisk unreachable, refused, or too slow)."""
+
+
+class ChannelGone(AriError):
+    """The channel or bridge no longer exists (HTTP 404)."""
+
+
+class AriClient(Protocol):
+    """What core/calls may ask of Asterisk."""
+
+    async def answer(self, channel_id: str) -> None: ...
+    async def ring(self, channel_id: str) -> None: ...
+    async def hangup(self, channel_id: str, reason: str = "normal") -> None: ...
+    async def originate(
+        self, endpoint: str, channel_id: str, app_args: str, caller_id: str, timeout: int, originator: str
+    ) -> None: ...
+    async def create_bridge(self, bridge_id: str) -> None: ...
+    async def add_to_bridge(self, bridge_id: str, channel_ids: list[str]) -> None: ...
+    async def destroy_bridge(self, bridge_id: str) -> None: ...
+    async def endpoint_state(self, tech: str, resource: str) -> str | None: ...
+    async def list_channels(self) -> list[dict[str, Any]]: ...
+    async def list_bridges(self) -> list[dict[str, Any]]: ...
+    async def push_config(self, object_type: str, object_id: str, fields: dict[str, str]) -> None: ...
+    async def delete_config(self, object_type: str, object_id: str) -> None: ...
+
+
+def _status_of(exc: BaseException) -> int | None:
+    for e in (exc, exc.__cause__, exc.__context__):
+        if isinstance(e, httpx.HTTPStatusError):
+            return e.response.status_code
+    return None
+
+
+class AsyncariClient:
+    """AriClient over an asyncari client (channel/bridge operations) plus plain httpx (config, state).
+
+    The dynamic-config and endpoint calls go through httpx because asyncari's swagger layer cannot
+    send JSON bodies; both share the same credentials.
+    """
+
+    def __init__(self, ari: Any, http: httpx.AsyncClient, app: str) -> None:
+        self._ari = ari
+        self._http = http
+        self.app = app
+
+    async def _op(self, what: str, coro_fn: Any, **kwargs: Any) -> Any:
+        try:
+            with anyio.fail_after(OP_TIMEOUT):
+                return await coro_fn(**kwargs)
+        except TimeoutError:
+            raise AriError(f"{what}: Asterisk did not answer within {OP_TIMEOUT:.0f} s") from None
+        except Exception as exc:  # asyncari wraps HTTP errors in its own types
+            if _status_of(exc) == 404:
+                raise ChannelGone(f"{what}: {kwargs}") from None
+            raise AriError(f"{what} failed: {exc!r}") from exc
+
+    async def answer(self, channel_id: str) -> None:
+        await self._op("answer", self._ari.channels.answer, channelId=channel_id)
+
+    async def ring(self, channel_id: str) -> None:
+        await self._op("ring", self._ari.channels.ring, channelId=channel_id)
+
+    async def hangup(self, channel_id: str, reason: str = "normal") -> None:
+        await self._op("hangup", self._ari.channels.hangup, channelId=channel_id, reason=reason)
+
+    async def originate(
+        self, endpoint: str, channel_id: str, app_args: str, caller_id: str, timeout: int, originator: str
+    ) -> None:
+        await self._op(
+            "originate",
+            self._ari.channels.originateWithId,
+            channelId=channel_id,
+            endpoint=endpoint,
+            app=self.app,
+            appArgs=app_args,
+            callerId=caller_id,
+            timeout=timeout,
+            originator=originator,
+        )
+
+    async def create_bridge(self, bridge_id: str) -> None:
+        await self._op("create bridge", self._ari.bridges.createWithId, bridgeId=bridge_id, type="mixing")
+
+    async def add_to_bridge(self, bridge_id: str, channel_ids: list[str]) -> None:
+        await self._op(
+            "add to bridge", self._ari.bridges.addChannel, bridgeId=bridge_id, channel=",".join(channel_ids)
+        )
+
+    async def destroy_bridge(self, bridge_id: str) -> None:
+        await self._op("destroy bridge", self._ari.bridges.destroy, bridgeId=bridge_id)
+
+    async def _get(self, path: str) -> Any:
+        try:
+            r = await self._http.get(path, timeout=OP_TIMEOUT)
+        except httpx.HTTPError as exc:
+            raise AriError(f"GET {path}: {exc!r}") from exc
+        if r.status_code == 404:
+            raise ChannelGone(path)
+        if r.status_code >= 400:
+            raise AriError(f"GET {path}: HTTP {r.status_code} {r.text[:200]}")
+        return r.json()
+
+    async def endpoint_state(self, tech: str, resource: str) -> str | None:
+        try:
+            return (await self._get(f"endpoints/{tech}/{resource}")).get("state")
+        except ChannelGone:
+            return None
+
+    async def list_channels(self) -> list[dict[str, Any]]:
+        return list(await self._get("channels"))
+
+    async def list_bridges(self) -> list[dict[str, Any]]:
+        return list(await self._get("bridges"))
+
+    async def push_config(self, object_type: str, object_id: str, fields: dict[str, str]) -> None:
+        body = {"fields": [{"attribute": k, "value": v} for k, v in fields.items()]}
+        path = f"asterisk/config/dynamic/res_pjsip/{object_type}/{object_id}"
+        try:
+            r = await self._http.put(path, json=body, timeout=OP_TIMEOUT)
+        except httpx.HTTPError as exc:
+            raise AriError(f"PUT {path}: {exc!r}") from exc
+        if r.status_code >= 400:
+            raise AriError(f"PUT {path}: HTTP {r.status_code} {r.text[:200]}")
+
+    async def delete_config(self, object_type: str, object_id: str) -> None:
+        path = f"asterisk/config/dynamic/res_pjsip/{object_type}/{object_id}"
+        try:
+            r = await self._http.delete(path, timeout=OP_TIMEOUT)
+        except httpx.HTTPError as exc:
+            raise AriError(f"DELETE {path}: {exc!r}") from exc
+        if r.status_code >= 400 and r.status_code != 404:
+            raise AriError(f"DELETE {path}: HTTP {r.status_code} {r.text[:200]}")

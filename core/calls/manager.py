@@ -1,0 +1,332 @@
+"""Stasis entry points and per-call flows.
+
+Raw ARI events arrive through ``on_ari_event`` (synchronous, called from the ARI pump: it only routes).
+A StasisStart is dispatched on ``args[0]`` through a table; every later event goes to the queue of the
+call that owns the channel. Each call runs in its own task, so one call's failure or slowness never
+touches another, and any exception leaves the caller hung up and the record closed (fail safe).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from core.ari.client import AriClient, AriError, ChannelGone
+from core.config import CallSettings
+from core.models import Call, CallLeg, Extension
+from core.routing import (
+    REFUSALS,
+    DialExtension,
+    Disposition,
+    ExtensionInfo,
+    Refusal,
+    decide_internal,
+    outcome_of_unanswered_leg,
+)
+from core.services.calls import CallLog
+
+logger = logging.getLogger(__name__)
+
+Event = dict[str, Any]
+# Events after which a channel is of no more use to a flow.
+_GONE = {"StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"}
+
+
+@dataclass
+class LiveCall:
+    """What the console and API show of a call in progress."""
+
+    call_id: str
+    caller: str
+    caller_name: str
+    callee: str
+    state: str  # routing | ringing | up
+    started_at: datetime
+    answered_at: datetime | None = None
+    channels: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON shape for the API."""
+        return {
+            "call_id": self.call_id,
+            "caller": self.caller,
+            "caller_name": self.caller_name,
+            "callee": self.callee,
+            "state": self.state,
+            "started_at": self.started_at.isoformat(),
+            "answered_at": self.answered_at.isoformat() if self.answered_at else None,
+        }
+
+
+class _CallFlow:
+    """The state of one call: its channels, its event queue, its records."""
+
+    def __init__(self, manager: CallManager, caller_channel: Event, dialled: str) -> None:
+        self.m = manager
+        self.queue: asyncio.Queue[Event] = asyncio.Queue()
+        self.caller_chan = caller_channel
+        self.caller_id = caller_channel["id"]
+        caller = caller_channel.get("caller") or {}
+        self.caller_number = str(caller.get("number") or "")
+        self.caller_name = str(caller.get("name") or "")
+        self.dialled = dialled
+        self.callee_id: str | None = None
+        self.bridge_id: str | None = None
+        self.call: Call | None = None
+        self.legs: dict[str, CallLeg] = {}
+        self.live: LiveCall | None = None
+        self.done = False
+
+    @property
+    def client(self) -> AriClient:
+        client = self.m.client
+        if client is None:
+            raise AriError("ARI is not connected")
+        return client
+
+    def channels(self) -> list[str]:
+        return [c for c in (self.caller_id, self.callee_id) if c]
+
+    async def next_event(self, timeout: float | None) -> Event | None:
+        try:
+            return await asyncio.wait_for(self.queue.get(), timeout)
+        except TimeoutError:
+            return None
+
+    # -- the flow -------------------------------------------------------------------------------
+    async def run(self) -> None:
+        try:
+            await self._route()
+        except Exception:
+            logger.exception("call %s failed; hanging up its channels", self.call.call_id if self.call else "?")
+            await self._fail_safe()
+        finally:
+            self.done = True
+            self.m._forget(self)
+
+    async def _route(self) -> None:
+        self.call = await self.m.log.start(self.caller_number, self.caller_name, self.dialled, "internal")
+        self.live = LiveCall(
+            self.call.call_id, self.caller_number, self.caller_name, self.dialled, "routing",
+            self.call.started_at, channels=self.channels(),
+        )
+        self.m.live[self.call.call_id] = self.live
+        self.legs[self.caller_id] = await self.m.log.add_leg(
+            self.call, "caller", self.caller_id, self.caller_chan.get("name", "")
+        )
+        ext = await Extension.get_or_none(number=self.dialled) if self.dialled.isdigit() else None
+        info = ExtensionInfo(ext.number, ext.name, ext.enabled) if ext else None
+        online = False
+        if info and info.enabled:
+            online = (await self.client.endpoint_state("PJSIP", info.number)) == "online"
+        decision = self.m.decide(self.caller_number, self.dialled, info, online)
+        if isinstance(decision, Refusal):
+            await self._refuse(decision)
+            return
+        await self._dial(decision)
+
+    async def _refuse(self, refusal: Refusal, disposition: Disposition | None = None) -> None:
+        with contextlib.suppress(ChannelGone):
+            await self.client.hangup(self.caller_id, refusal.reason)
+        await self._end_leg(self.caller_id, (disposition or refusal.disposition).value, None)
+        await self.m.log.finish(self.call, disposition or refusal.disposition, refusal.sip_code)
+
+    async def _dial(self, target: DialExtension) -> None:
+        self.callee_id = f"pbx-{uuid.uuid4()}"
+        self.m._own(self.callee_id, self)
+        self.live.channels = self.channels()
+        self.legs[self.callee_id] = await self.m.log.add_leg(
+            self.call, "callee", self.callee_id, f"PJSIP/{target.number}"
+        )
+        ring_timeout = self.m.settings.ring_timeout
+        caller_id = f'"{self.caller_name or self.caller_number}" <{self.caller_number}>'
+        try:
+            await self.client.originate(
+                f"PJSIP/{target.number}", self.callee_id, f"dialed,{self.call.call_id}", caller_id,
+                ring_timeout + 5, self.caller_id,
+            )
+        except ChannelGone:
+            raise
+        except AriError as exc:
+            logger.warning("call %s: could not dial %s: %s", self.call.call_id, target.number, exc)
+            await self._end_leg(self.callee_id, Disposition.UNAVAILABLE.value, None)
+            await self._refuse(REFUSALS[Disposition.UNAVAILABLE])
+            return
+        self.live.state = "ringing"
+        with contextlib.suppress(ChannelGone):
+            await self.client.ring(self.caller_id)
+        deadline = asyncio.get_running_loop().time() + ring_timeout
+        while True:
+            remaining = deadline - asyncio.get_running_loop().time()
+            event = await self.next_event(max(remaining, 0))
+            if event is None:  # our ring timeout
+                await self._hangup_quietly(self.callee_id)
+                await self._end_leg(self.callee_id, Disposition.NO_ANSWER.value, 19)
+                await self._refuse(REFUSALS[Disposition.NO_ANSWER])
+                return
+            chan = (event.get("channel") or {}).get("id")
+            kind = event["type"]
+            if chan == self.caller_id and kind in _GONE:
+                await self._hangup_quietly(self.callee_id)
+                await self._end_leg(self.callee_id, Disposition.CANCELLED.value, None)
+                await self._end_leg(self.caller_id, Disposition.CANCELLED.value, event.get("cause"))
+                await self.m.log.finish(self.call, Disposition.CANCELLED)
+                return
+            if chan == self.callee_id and kind == "StasisStart":
+                await self._bridge()
+                return
+            if chan == self.callee_id and kind in ("ChannelDestroyed", "ChannelHangupRequest"):
+                refusal = outcome_of_unanswered_leg(event.get("cause"))
+                await self._end_leg(self.callee_id, refusal.disposition.value, event.get("cause"))
+                await self._refuse(refusal)
+                return
+
+    async def _bridge(self) -> None:
+        self.bridge_id = f"pbx-bridge-{self.call.call_id}"
+        await self.client.answer(self.caller_id)
+        await self.client.create_bridge(self.bridge_id)
+        await self.client.add_to_bridge(self.bridge_id, [self.caller_id, self.callee_id])
+        self.live.state, self.live.answered_at = "up", datetime.now(UTC)
+        await self.m.log.answered(self.call, list(self.legs.values()), self.legs[self.callee_id])
+        while True:
+            event = await self.next_event(None)
+            chan = (event.get("channel") or {}).get("id")
+            if chan in (self.caller_id, self.callee_id) and event["type"] in _GONE:
+                other = self.callee_id if chan == self.caller_id else self.caller_id
+                await self._end_leg(chan, Disposition.ANSWERED.value, event.get("cause"))
+                await self._hangup_quietly(other)
+                await self._end_leg(other, Disposition.ANSWERED.value, 16)
+                await self._destroy_bridge()
+                await self.m.log.finish(self.call, Disposition.ANSWERED)
+                return
+
+    # -- helpers --------------------------------------------------------------------------------
+    async def _hangup_quietly(self, channel_id: str | None, reason: str = "normal") -> None:
+        if not channel_id:
+            return
+        with contextlib.suppress(AriError):  # already gone, or Asterisk away: nothing left to hang up
+            await self.client.hangup(channel_id, reason)
+
+    async def _destroy_bridge(self) -> None:
+        if self.bridge_id:
+            with contextlib.suppress(AriError):
+                await self.client.destroy_bridge(self.bridge_id)
+
+    async def _end_leg(self, channel_id: str | None, disposition: str, cause: int | None) -> None:
+        leg = self.legs.get(channel_id or "")
+        if leg:
+            await self.m.log.end_leg(leg, disposition, cause)
+
+    async def _fail_safe(self) -> None:
+        """After an error: nobody is left hanging, and the record says the PBX failed."""
+        answered = self.live is not None and self.live.state == "up"
+        await self._hangup_quietly(self.caller_id, "normal" if answered else "congestion")
+        await self._hangup_quietly(self.callee_id)
+        await self._destroy_bridge()
+        try:
+            for channel_id in self.channels():
+                await self._end_leg(channel_id, Disposition.FAILED.value, None)
+            if self.call:
+                await self.m.log.finish(self.call, Disposition.FAILED, None if answered else 503)
+        except Exception:
+            logger.exception("could not close the record of a failed call")
+
+
+class CallManager:
+    """Routes ARI events to call flows and keeps the live-call view."""
+
+    def __init__(
+        self,
+        log: CallLog,
+        settings: CallSettings,
+        decide: Callable[[str, str, ExtensionInfo | None, bool], Any] = decide_internal,
+    ) -> None:
+        self.log = log
+        self.settings = settings
+        self.decide = decide
+        self.client: AriClient | None = None
+        self.live: dict[str, LiveCall] = {}
+        self._flows: dict[str, _CallFlow] = {}  # channel id → flow
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stasis_dispatch: dict[str, Callable[[Event, list[str]], Awaitable[None] | None]] = {
+            "internal": self._start_internal,
+            "dialed": self._route_dialed,
+        }
+
+    # -- ARI side -------------------------------------------------------------------------------
+    def on_ari_event(self, event: Event) -> None:
+        """Route one raw ARI event. Must stay synchronous and fast (it runs in the ARI pump)."""
+        channel_id = (event.get("channel") or {}).get("id")
+        if event.get("type") == "StasisStart":
+            args = [str(a) for a in event.get("args") or []]
+            handler = self._stasis_dispatch.get(args[0] if args else "", self._start_unknown)
+            handler(event, args[1:])
+            return
+        flow = self._flows.get(channel_id or "")
+        if flow is not None:
+            flow.queue.put_nowait(event)
+
+    def _start_internal(self, event: Event, args: list[str]) -> None:
+        dialled = args[0] if args else ""
+        flow = _CallFlow(self, event["channel"], dialled)
+        self._own(flow.caller_id, flow)
+        self._spawn(flow.run(), f"call-{flow.caller_id}")
+
+    def _route_dialed(self, event: Event, args: list[str]) -> None:
+        flow = self._flows.get(event["channel"]["id"])
+        if flow is not None:
+            flow.queue.put_nowait(event)
+        else:  # a leg whose call is gone (e.g. the daemon restarted): nobody wants it
+            self._spawn(self._hangup_orphan(event["channel"]["id"]), "orphan")
+
+    def _start_unknown(self, event: Event, args: list[str]) -> None:
+        logger.warning("StasisStart with unknown args %r; hanging up", event.get("args"))
+        self._spawn(self._hangup_orphan(event["channel"]["id"], "congestion"), "unknown")
+
+    async def _hangup_orphan(self, channel_id: str, reason: str = "normal") -> None:
+        if self.client:
+            with contextlib.suppress(AriError):
+                await self.client.hangup(channel_id, reason)
+
+    def _spawn(self, coro: Awaitable[None], name: str) -> None:
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _own(self, channel_id: str, flow: _CallFlow) -> None:
+        self._flows[channel_id] = flow
+
+    def _forget(self, flow: _CallFlow) -> None:
+        for channel_id in flow.channels():
+            if self._flows.get(channel_id) is flow:
+                del self._flows[channel_id]
+        if flow.call:
+            self.live.pop(flow.call.call_id, None)
+
+    # -- connection lifecycle -------------------------------------------------------------------
+    async def resync(self, client: AriClient) -> None:
+        """After a (re)connect: tell flows about channels that vanished while we were away."""
+        self.client = client
+        existing = {c["id"] for c in await client.list_channels()}
+        for channel_id, flow in list(self._flows.items()):
+            if channel_id not in existing:
+                flow.queue.put_nowait(
+                    {"type": "ChannelDestroyed", "channel": {"id": channel_id}, "cause": 16, "resync": True}
+                )
+
+    def detach(self) -> None:
+        """ARI went away; flows keep their state until resync."""
+        self.client = None
+
+    async def close(self) -> None:
+        """Stop all flows (daemon shutdown); their records are closed as interrupted at next start."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)

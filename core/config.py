@@ -1,0 +1,192 @@
+"""Settings: the only module that reads the environment.
+
+Sources, highest priority first: keyword arguments, ``PBX_*`` environment variables (nested with ``__``,
+e.g. ``PBX_ASTERISK__SIP_PORT=5062``), the TOML file (``PBX_CONFIG``, default ``<data_dir>/pbx.toml``),
+the generated secrets file ``<data_dir>/secrets.toml``, then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_DATA_DIR = Path("~/.local/share/pbx").expanduser()
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the user with the fix."""
+
+
+def _data_dir_from_env() -> Path:
+    return Path(os.environ.get("PBX_DATA_DIR") or DEFAULT_DATA_DIR).expanduser()
+
+
+def config_path() -> Path:
+    """The TOML configuration file in effect."""
+    return Path(os.environ.get("PBX_CONFIG") or _data_dir_from_env() / "pbx.toml").expanduser()
+
+
+def secrets_path() -> Path:
+    """Generated secrets (ARI password, API token); mode 0600."""
+    return _data_dir_from_env() / "secrets.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AsteriskSettings(_Section):
+    """How the daemon reaches Asterisk, and how the managed local Asterisk is laid out."""
+
+    mode: Literal["managed", "external"] = Field(
+        "managed", description="managed: `pbx asterisk …` runs a private Asterisk; external: your own"
+    )
+    dist_dir: Path | None = Field(None, description="where `pbx asterisk install` unpacks Asterisk")
+    bind: str = Field("127.0.0.1", description="address SIP and ARI listen on")
+    sip_port: int = Field(5060, ge=1, le=65535, description="UDP port phones register to")
+    http_port: int = Field(8088, ge=1, le=65535, description="Asterisk HTTP port (ARI)")
+    rtp_start: int = Field(10000, ge=1024, le=65535, description="first RTP port")
+    rtp_end: int = Field(10999, ge=1024, le=65535, description="last RTP port")
+    ari_url: str | None = Field(None, description="ARI base URL; default http://<bind>:<http_port>/")
+    ari_user: str = Field("pbx", description="ARI user")
+    ari_password: str = Field("", description="ARI password; generated into secrets.toml when empty")
+    app: str = Field("pbx", pattern=r"^[A-Za-z0-9_-]+$", description="Stasis application name")
+
+    @model_validator(mode="after")
+    def _check_range(self) -> AsteriskSettings:
+        if self.rtp_end <= self.rtp_start:
+            raise ValueError("asterisk.rtp_end must be greater than asterisk.rtp_start")
+        return self
+
+    @property
+    def base_url(self) -> str:
+        """The ARI base URL (always ending in a slash)."""
+        url = self.ari_url or f"http://{self.bind}:{self.http_port}/"
+        return url if url.endswith("/") else url + "/"
+
+
+class ApiSettings(_Section):
+    """The daemon's REST + websocket API."""
+
+    host: str = Field("127.0.0.1", description="address the API listens on")
+    port: int = Field(8321, ge=0, le=65535, description="API port (0 picks a free one)")
+    token: str = Field("", description="admin API token; generated into secrets.toml when empty")
+
+
+class CallSettings(_Section):
+    """Call handling."""
+
+    ring_timeout: int = Field(20, ge=1, le=600, description="seconds a callee rings before 'no answer'")
+
+
+class AriSettings(_Section):
+    """Resilience of the ARI connection."""
+
+    liveness_interval: float = Field(5.0, gt=0, description="seconds between end-to-end liveness checks")
+    liveness_timeout: float = Field(3.0, gt=0, description="seconds a liveness probe may take")
+    reconnect_min: float = Field(0.2, gt=0, description="first reconnect delay (seconds)")
+    reconnect_max: float = Field(5.0, gt=0, description="longest reconnect delay (seconds)")
+
+
+class Settings(BaseSettings):
+    """Everything `pbx` can be configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PBX_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    data_dir: Path = Field(DEFAULT_DATA_DIR, description="state: database, Asterisk, recordings, logs")
+    database_url: str = Field("", description="tortoise URL; default sqlite://<data_dir>/pbx.sqlite3")
+    organisation: str = Field("Demo Ltd", description="name of the organisation this PBX serves")
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING, ERROR")
+    asterisk: AsteriskSettings = AsteriskSettings()
+    api: ApiSettings = ApiSettings()
+    calls: CallSettings = CallSettings()
+    ari: AriSettings = AriSettings()
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, v: Path) -> Path:
+        return v.expanduser()
+
+    @property
+    def db_url(self) -> str:
+        """The database URL in effect."""
+        return self.database_url or f"sqlite://{self.data_dir / 'pbx.sqlite3'}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=config_path()),
+            TomlConfigSettingsSource(settings_cls, toml_file=secrets_path()),
+        )
+
+
+def _check_toml(path: Path) -> None:
+    if not path.exists():
+        return
+    try:
+        tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}); fix or remove it") from None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Load settings, turning every problem into one ConfigError that names the fix."""
+    for path in (config_path(), secrets_path()):
+        _check_toml(path)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(
+            f"invalid configuration ({problems}); check {config_path()} and PBX_* variables"
+        ) from None
+
+
+def ensure_secrets(settings: Settings) -> Settings:
+    """Generate the ARI password and API token on first use, store them 0600, and return fresh settings.
+
+    Secrets are hex so they survive URL query strings unencoded (asyncari does not encode them).
+    """
+    path = secrets_path()
+    current: dict[str, Any] = tomllib.loads(path.read_text()) if path.exists() else {}
+    changed = False
+    if not settings.asterisk.ari_password and not current.get("asterisk", {}).get("ari_password"):
+        current.setdefault("asterisk", {})["ari_password"] = secrets.token_hex(16)
+        changed = True
+    if not settings.api.token and not current.get("api", {}).get("token"):
+        current.setdefault("api", {})["token"] = secrets.token_hex(24)
+        changed = True
+    if changed:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(tomli_w.dumps(current))
+        os.replace(tmp, path)
+        return load_settings()
+    return settings

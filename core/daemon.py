@@ -1,0 +1,139 @@
+"""The composition root of `pbx serve`: wires settings, database, services, ARI and the API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import uvicorn
+
+from core.api import create_app
+from core.ari import AriClient, AriError, AriSupervisor
+from core.calls import CallManager
+from core.config import Settings
+from core.db import database
+from core.events import EventBus
+from core.models import Extension
+from core.services.auth import AuthService
+from core.services.calls import CallHistory, CallLog
+from core.services.extensions import ExtensionService
+from core.services.provisioning import Provisioner
+
+logger = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """The daemon cannot start; the message names the fix."""
+
+
+class Daemon:
+    """One PBX daemon: the ARI supervisor, the call manager and the API, in one asyncio loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.started = time.time()
+        self.bus = EventBus()
+        self.auth = AuthService()
+        self.provisioner = Provisioner(settings.asterisk.bind)
+        self.extensions = ExtensionService(self.auth, self.bus, self.provisioner)
+        self.history = CallHistory(self.auth)
+        self.call_log = CallLog(self.bus, node=socket.gethostname())
+        self.calls = CallManager(self.call_log, settings.calls)
+        self.ari = AriSupervisor(
+            settings.asterisk, settings.ari, self.calls.on_ari_event, self._on_connected, self._on_disconnected
+        )
+        self.api_port: int | None = None
+        self._server: uvicorn.Server | None = None
+
+    async def _on_connected(self, client: AriClient) -> None:
+        await self.provisioner.push_all(client)
+        self.provisioner.client = client
+        await self.calls.resync(client)
+
+    def _on_disconnected(self) -> None:
+        self.provisioner.client = None
+        self.calls.detach()
+
+    # -- DaemonView for the API -----------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        """Liveness of the daemon and its Asterisk link."""
+        return {
+            "status": "ok" if self.ari.connected.is_set() else "degraded",
+            "ari_connected": self.ari.connected.is_set(),
+            "ari_error": self.ari.last_error,
+            "ari_connections": self.ari.connections,
+            "asterisk_url": self.settings.asterisk.base_url,
+            "uptime": round(time.time() - self.started, 1),
+            "live_calls": len(self.calls.live),
+        }
+
+    def live_calls(self) -> list[dict[str, Any]]:
+        """Calls in progress."""
+        return [c.to_dict() for c in self.calls.live.values()]
+
+    async def registrations(self) -> dict[str, bool]:
+        """Which internal numbers have a registered phone (empty when Asterisk is away)."""
+        client = self.ari.client
+        if client is None:
+            return {}
+        result = {}
+        for number in await Extension.all().values_list("number", flat=True):
+            with contextlib.suppress(AriError):
+                result[number] = (await client.endpoint_state("PJSIP", number)) == "online"
+        return result
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Daemon]:
+        """Run everything for the duration of the block (the database must be open)."""
+        await self.auth.ensure_user("admin", "admin", self.settings.api.token or None)
+        closed = await self.call_log.close_interrupted()
+        if closed:
+            logger.info("closed %d call records left open by the previous run", closed)
+        sock = _bind(self.settings.api.host, self.settings.api.port)
+        self.api_port = sock.getsockname()[1]
+        app = create_app(self.auth, self.extensions, self.history, self.bus, self)
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="websockets-sansio")
+        self._server = uvicorn.Server(config)
+        self._server.install_signal_handlers = lambda: None  # the CLI owns signals
+        api_task = asyncio.create_task(self._server.serve(sockets=[sock]), name="api")
+        ari_task = asyncio.create_task(self.ari.run(), name="ari")
+        try:
+            yield self
+        finally:
+            ari_task.cancel()
+            self._server.should_exit = True
+            await self.calls.close()
+            await asyncio.gather(ari_task, api_task, return_exceptions=True)
+            sock.close()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise StartupError(
+            f"the API cannot listen on {host}:{port} ({exc.strerror}); set PBX_API__PORT to a free port"
+        ) from None
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
+    """Run the daemon until cancelled."""
+    async with database(settings):
+        daemon = Daemon(settings)
+        async with daemon.running():
+            logger.info("pbx daemon up: API on http://%s:%s", settings.api.host, daemon.api_port)
+            if ready:
+                ready.set()
+            await asyncio.Event().wait()

@@ -1,0 +1,90 @@
+"""The events core publishes. Names are past tense; every event is JSON-serialisable."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, Field, TypeAdapter
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DomainEvent(BaseModel):
+    """Base of all events. `id` is the persisted row id, set when published."""
+
+    type: str
+    id: int | None = None
+    at: datetime = Field(default_factory=_now)
+    call_scoped: ClassVar[bool] = False
+
+
+class _CallEvent(DomainEvent):
+    call_id: str
+    caller: str
+    callee: str
+    call_scoped: ClassVar[bool] = True
+
+
+class CallStarted(_CallEvent):
+    """A call entered the PBX."""
+
+    type: Literal["CallStarted"] = "CallStarted"
+    caller_name: str = ""
+    direction: str = "internal"
+
+
+class CallAnswered(_CallEvent):
+    """The callee answered and both sides are bridged."""
+
+    type: Literal["CallAnswered"] = "CallAnswered"
+    sub_call_id: str
+
+
+class CallEnded(_CallEvent):
+    """A call is over, with its outcome."""
+
+    type: Literal["CallEnded"] = "CallEnded"
+    disposition: str
+    duration: float = 0.0
+    sip_code: int | None = None
+
+
+class _ExtensionEvent(DomainEvent):
+    number: str
+    name: str = ""
+    enabled: bool = True
+
+
+class ExtensionAdded(_ExtensionEvent):
+    """An internal number was created."""
+
+    type: Literal["ExtensionAdded"] = "ExtensionAdded"
+
+
+class ExtensionUpdated(_ExtensionEvent):
+    """An internal number was changed."""
+
+    type: Literal["ExtensionUpdated"] = "ExtensionUpdated"
+
+
+class ExtensionRemoved(_ExtensionEvent):
+    """An internal number was deleted."""
+
+    type: Literal["ExtensionRemoved"] = "ExtensionRemoved"
+
+
+AnyEvent = Annotated[
+    CallStarted | CallAnswered | CallEnded | ExtensionAdded | ExtensionUpdated | ExtensionRemoved,
+    Field(discriminator="type"),
+]
+_adapter: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+
+
+def parse_event(data: dict | str | bytes) -> DomainEvent:
+    """Turn a JSON object (or text) back into its typed event."""
+    if isinstance(data, dict):
+        return _adapter.validate_python(data)
+    return _adapter.validate_json(data)

@@ -1,0 +1,112 @@
+"""Domain models (tortoise-orm). Queries live in core/services, never here."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Organisation(Model):
+    """The tenant this PBX serves (one per installation for now)."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=200, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(Model):
+    """A person or integration acting on the PBX; API tokens are stored hashed."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=100, unique=True)
+    role = fields.CharField(max_length=20, default="admin")  # admin | operator | viewer
+    token_hash = fields.CharField(max_length=64, null=True, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role})"
+
+
+class Extension(Model):
+    """An internal number: a SIP phone account (2–4 digits)."""
+
+    id = fields.IntField(primary_key=True)
+    number = fields.CharField(max_length=4, unique=True)
+    name = fields.CharField(max_length=100, default="")
+    enabled = fields.BooleanField(default=True)
+    sip_password = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}".strip()
+
+
+class Call(Model):
+    """A call record (CDR): one per call, identified by its CallID."""
+
+    call_id = fields.CharField(max_length=36, primary_key=True)
+    caller = fields.CharField(max_length=64)
+    caller_name = fields.CharField(max_length=100, default="")
+    callee = fields.CharField(max_length=64)
+    direction = fields.CharField(max_length=10, default="internal")
+    started_at = fields.DatetimeField()
+    answered_at = fields.DatetimeField(null=True)
+    ended_at = fields.DatetimeField(null=True)
+    duration = fields.FloatField(default=0.0)  # seconds talking (answer → end)
+    disposition = fields.CharField(max_length=20, default="in_progress")
+    sip_code = fields.IntField(null=True)  # what the caller was told when refused
+    node = fields.CharField(max_length=100, default="")
+    legs: fields.ReverseRelation[CallLeg]
+
+    def __str__(self) -> str:
+        return f"{self.call_id} {self.caller}→{self.callee} {self.disposition}"
+
+
+class CallLeg(Model):
+    """One leg of a call (SubCallID): the caller's channel or a channel we dialled."""
+
+    sub_call_id = fields.CharField(max_length=36, primary_key=True)
+    call: fields.ForeignKeyRelation[Call] = fields.ForeignKeyField("pbx.Call", related_name="legs")
+    role = fields.CharField(max_length=10)  # caller | callee
+    channel_id = fields.CharField(max_length=100)
+    endpoint = fields.CharField(max_length=100)
+    started_at = fields.DatetimeField()
+    answered_at = fields.DatetimeField(null=True)
+    ended_at = fields.DatetimeField(null=True)
+    disposition = fields.CharField(max_length=20, default="in_progress")
+    hangup_cause = fields.IntField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.sub_call_id} {self.role} {self.endpoint}"
+
+
+class EventRecord(Model):
+    """A persisted domain event: written before anyone is told of it."""
+
+    id = fields.BigIntField(primary_key=True)
+    type = fields.CharField(max_length=50, db_index=True)
+    call_id = fields.CharField(max_length=36, null=True, db_index=True)
+    payload = fields.JSONField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.type}"
+
+
+class AuditEntry(Model):
+    """Who did what, from where."""
+
+    id = fields.BigIntField(primary_key=True)
+    actor = fields.CharField(max_length=100)
+    source = fields.CharField(max_length=20)  # cli | api | console | slack | telegram | system
+    action = fields.CharField(max_length=50)
+    target = fields.CharField(max_length=100, default="")
+    detail = fields.JSONField(default=dict)
+    ok = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.actor}@{self.source} {self.action} {self.target}"

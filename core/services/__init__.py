@@ -1,0 +1,1 @@
+"""Use cases: validate → authorise → store → audit → notify."""

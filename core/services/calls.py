@@ -1,0 +1,132 @@
+"""Call records (CDRs): one Call per CallID, one CallLeg per SubCallID, with events at every step."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from core.events import CallAnswered, CallEnded, CallStarted, EventBus
+from core.models import Call, CallLeg
+from core.routing import Disposition
+from core.services.auth import Actor, AuthService
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CallLog:
+    """Writes call records; every change is persisted before its event is published."""
+
+    def __init__(self, bus: EventBus, node: str = "") -> None:
+        self._bus = bus
+        self._node = node
+
+    async def start(self, caller: str, caller_name: str, callee: str, direction: str) -> Call:
+        """A new call entered the PBX."""
+        call = await Call.create(
+            call_id=str(uuid.uuid4()), caller=caller, caller_name=caller_name, callee=callee,
+            direction=direction, started_at=_now(), node=self._node,
+        )
+        await self._bus.publish(
+            CallStarted(call_id=call.call_id, caller=caller, callee=callee, caller_name=caller_name,
+                        direction=direction)
+        )
+        return call
+
+    async def add_leg(self, call: Call, role: str, channel_id: str, endpoint: str) -> CallLeg:
+        """A channel joined the call."""
+        return await CallLeg.create(
+            sub_call_id=str(uuid.uuid4()), call=call, role=role, channel_id=channel_id, endpoint=endpoint,
+            started_at=_now(),
+        )
+
+    async def answered(self, call: Call, legs: list[CallLeg], answered_leg: CallLeg) -> None:
+        """The callee answered and the legs are bridged."""
+        now = _now()
+        call.answered_at = now
+        await call.save(update_fields=["answered_at"])
+        for leg in legs:
+            leg.answered_at = now
+            await leg.save(update_fields=["answered_at"])
+        await self._bus.publish(
+            CallAnswered(call_id=call.call_id, caller=call.caller, callee=call.callee,
+                         sub_call_id=answered_leg.sub_call_id)
+        )
+
+    async def end_leg(self, leg: CallLeg, disposition: str, cause: int | None) -> None:
+        """A leg is over."""
+        if leg.ended_at is not None:
+            return
+        leg.ended_at, leg.disposition, leg.hangup_cause = _now(), disposition, cause
+        await leg.save(update_fields=["ended_at", "disposition", "hangup_cause"])
+
+    async def finish(self, call: Call, disposition: Disposition, sip_code: int | None = None) -> None:
+        """The call is over; idempotent."""
+        if call.ended_at is not None:
+            return
+        call.ended_at = _now()
+        call.disposition = disposition.value
+        call.sip_code = sip_code
+        call.duration = round((call.ended_at - call.answered_at).total_seconds(), 3) if call.answered_at else 0.0
+        await call.save(update_fields=["ended_at", "disposition", "sip_code", "duration"])
+        await self._bus.publish(
+            CallEnded(call_id=call.call_id, caller=call.caller, callee=call.callee,
+                      disposition=call.disposition, duration=call.duration, sip_code=sip_code)
+        )
+
+    async def close_interrupted(self) -> int:
+        """Calls left open by a daemon that stopped mid-call are closed as interrupted."""
+        count = 0
+        for call in await Call.filter(ended_at=None):
+            await self.finish(call, Disposition.INTERRUPTED)
+            count += 1
+        return count
+
+
+def call_to_dict(call: Call, legs: list[CallLeg] | None = None) -> dict[str, Any]:
+    """The public shape of a call record (API, CLI, console)."""
+    data: dict[str, Any] = {
+        "call_id": call.call_id,
+        "caller": call.caller,
+        "caller_name": call.caller_name,
+        "callee": call.callee,
+        "direction": call.direction,
+        "started_at": call.started_at.isoformat(),
+        "answered_at": call.answered_at.isoformat() if call.answered_at else None,
+        "ended_at": call.ended_at.isoformat() if call.ended_at else None,
+        "duration": call.duration,
+        "disposition": call.disposition,
+        "sip_code": call.sip_code,
+    }
+    if legs is not None:
+        data["legs"] = [
+            {
+                "sub_call_id": leg.sub_call_id,
+                "role": leg.role,
+                "endpoint": leg.endpoint,
+                "channel_id": leg.channel_id,
+                "started_at": leg.started_at.isoformat(),
+                "answered_at": leg.answered_at.isoformat() if leg.answered_at else None,
+                "ended_at": leg.ended_at.isoformat() if leg.ended_at else None,
+                "disposition": leg.disposition,
+                "hangup_cause": leg.hangup_cause,
+            }
+            for leg in legs
+        ]
+    return data
+
+
+class CallHistory:
+    """Read side of call records."""
+
+    def __init__(self, auth: AuthService) -> None:
+        self._auth = auth
+
+    async def recent(self, actor: Actor, limit: int = 20) -> list[dict[str, Any]]:
+        """The most recent calls, newest first, with their legs."""
+        await self._auth.authorize(actor, "calls.read")
+        limit = max(1, min(limit, 1000))
+        calls = await Call.all().order_by("-started_at").limit(limit).prefetch_related("legs")
+        return [call_to_dict(c, sorted(c.legs, key=lambda leg: leg.started_at)) for c in calls]

@@ -1,0 +1,152 @@
+"""Internal numbers: validate → authorise → store → provision → audit → notify."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from core.ari.client import AriError
+from core.errors import Conflict, InvalidInput, NotFound
+from core.events import EventBus, ExtensionAdded, ExtensionRemoved, ExtensionUpdated
+from core.models import Extension
+from core.services.auth import Actor, AuthService
+from core.services.provisioning import Provisioner
+
+logger = logging.getLogger(__name__)
+
+NUMBER_RE = re.compile(r"^[0-9]{2,4}$")
+PASSWORD_RE = re.compile(r"^[A-Za-z0-9._~!@%^*+=-]{8,64}$")
+NAME_MAX = 100
+
+
+def validate_number(number: str) -> str:
+    """An internal number is 2–4 digits."""
+    number = (number or "").strip()
+    if not NUMBER_RE.fullmatch(number):
+        raise InvalidInput(f"internal number {number!r} must be 2 to 4 digits (e.g. 101)")
+    return number
+
+
+def validate_name(name: str) -> str:
+    """A display name: printable, at most 100 characters, no quotes (it goes into a SIP caller ID)."""
+    name = (name or "").strip()
+    if len(name) > NAME_MAX or any(c in name for c in '"<>\\') or not name.isprintable():
+        raise InvalidInput(f"name must be at most {NAME_MAX} printable characters without quotes or <>")
+    return name
+
+
+def validate_password(password: str) -> str:
+    """A SIP password: 8–64 characters of letters, digits and . _ ~ ! @ % ^ * + = -."""
+    if not PASSWORD_RE.fullmatch(password or ""):
+        raise InvalidInput("SIP password must be 8 to 64 characters of letters, digits and ._~!@%^*+=-")
+    return password
+
+
+def generate_password() -> str:
+    """A random SIP password (hex keeps softphone entry easy)."""
+    return secrets.token_hex(8)
+
+
+@dataclass(frozen=True)
+class ExtensionView:
+    """An internal number as shown to users; the password only right after creation."""
+
+    number: str
+    name: str
+    enabled: bool
+    registered: bool | None = None
+    sip_password: str | None = None
+
+
+def _view(ext: Extension, with_password: bool = False) -> ExtensionView:
+    return ExtensionView(ext.number, ext.name, ext.enabled, None, ext.sip_password if with_password else None)
+
+
+class ExtensionService:
+    """CRUD for internal numbers, provisioned into Asterisk as they change."""
+
+    def __init__(self, auth: AuthService, bus: EventBus, provisioner: Provisioner | None = None) -> None:
+        self._auth = auth
+        self._bus = bus
+        self._provisioner = provisioner
+
+    async def list(self, actor: Actor) -> list[ExtensionView]:
+        """All internal numbers, by number."""
+        await self._auth.authorize(actor, "extensions.read")
+        return [_view(e) for e in await Extension.all().order_by("number")]
+
+    async def add(
+        self, actor: Actor, number: str, name: str = "", password: str | None = None, enabled: bool = True
+    ) -> ExtensionView:
+        """Create an internal number; returns it with its SIP password (shown this once)."""
+        number, name = validate_number(number), validate_name(name)
+        password = validate_password(password) if password is not None else generate_password()
+        await self._auth.authorize(actor, "extensions.write", number)
+        try:
+            async with in_transaction():
+                ext = await Extension.create(number=number, name=name, sip_password=password, enabled=enabled)
+                await self._auth.audit(actor, "extension.add", number, {"name": name, "enabled": enabled})
+        except IntegrityError:
+            raise Conflict(f"internal number {number} already exists") from None
+        await self._provision(ext)
+        await self._bus.publish(ExtensionAdded(number=number, name=name, enabled=enabled))
+        return _view(ext, with_password=True)
+
+    async def update(
+        self, actor: Actor, number: str, *, name: str | None = None, enabled: bool | None = None,
+        password: str | None = None,
+    ) -> ExtensionView:
+        """Change an internal number's name, state or password."""
+        number = validate_number(number)
+        await self._auth.authorize(actor, "extensions.write", number)
+        ext = await self._get(number)
+        if name is not None:
+            ext.name = validate_name(name)
+        if enabled is not None:
+            ext.enabled = enabled
+        if password is not None:
+            ext.sip_password = validate_password(password)
+        async with in_transaction():
+            await ext.save()
+            await self._auth.audit(
+                actor, "extension.update", number,
+                {"name": ext.name, "enabled": ext.enabled, "password_changed": password is not None},
+            )
+        await self._provision(ext)
+        await self._bus.publish(ExtensionUpdated(number=number, name=ext.name, enabled=ext.enabled))
+        return _view(ext, with_password=password is not None)
+
+    async def remove(self, actor: Actor, number: str) -> None:
+        """Delete an internal number and its SIP account."""
+        number = validate_number(number)
+        await self._auth.authorize(actor, "extensions.write", number)
+        ext = await self._get(number)
+        async with in_transaction():
+            await ext.delete()
+            await self._auth.audit(actor, "extension.remove", number)
+        if self._provisioner:
+            try:
+                await self._provisioner.remove(number)
+            except AriError as exc:
+                logger.warning("could not remove %s from Asterisk now (%s); it goes at next restart", number, exc)
+        await self._bus.publish(ExtensionRemoved(number=number, name=ext.name, enabled=False))
+
+    async def _get(self, number: str) -> Extension:
+        ext = await Extension.get_or_none(number=number)
+        if ext is None:
+            raise NotFound(f"internal number {number} does not exist")
+        return ext
+
+    async def _provision(self, ext: Extension) -> None:
+        # Stored either way: when Asterisk is away, the next (re)connect provisions everything.
+        if not self._provisioner:
+            return
+        try:
+            await self._provisioner.push(ext)
+        except AriError as exc:
+            logger.warning("could not provision %s now (%s); it will be at the next ARI connect", ext.number, exc)

@@ -1,0 +1,85 @@
+"""Pushes internal numbers into Asterisk's PJSIP at run time (sorcery memory objects, no reload).
+
+Pushed objects live in Asterisk's memory only, so everything is pushed again on every (re)connect.
+They don't inherit templates: every field is sent explicitly.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+
+from core.ari.client import AriClient
+from core.models import Extension
+
+logger = logging.getLogger(__name__)
+
+
+def endpoint_fields(ext: Extension, bind: str) -> dict[str, dict[str, str]]:
+    """The auth, aor and endpoint objects for one internal number, in push order."""
+    endpoint = {
+        "context": "from-internal",
+        "disallow": "all",
+        "allow": "ulaw,alaw,gsm",
+        "direct_media": "no",
+        "rtp_symmetric": "yes",
+        "force_rport": "yes",
+        "rewrite_contact": "yes",
+        "dtmf_mode": "rfc4733",
+        "auth": ext.number,
+        "aors": ext.number,
+        "callerid": f'"{ext.name or ext.number}" <{ext.number}>',
+    }
+    if _is_loopback(bind):  # a lab/demo PBX: keep RTP on the loopback too
+        endpoint["media_address"] = bind
+        endpoint["bind_rtp_to_media_address"] = "yes"
+    return {
+        "auth": {"auth_type": "userpass", "username": ext.number, "password": ext.sip_password},
+        "aor": {"max_contacts": "1", "remove_existing": "yes", "qualify_frequency": "0"},
+        "endpoint": endpoint,
+    }
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return address == "localhost"
+
+
+class Provisioner:
+    """Keeps Asterisk's PJSIP objects in step with the Extension table."""
+
+    def __init__(self, bind: str) -> None:
+        self._bind = bind
+        self.client: AriClient | None = None  # set while ARI is connected
+
+    async def push(self, ext: Extension, client: AriClient | None = None) -> bool:
+        """Provision one number (or remove it when disabled). False when Asterisk is not connected."""
+        client = client or self.client
+        if client is None:
+            return False
+        if not ext.enabled:
+            await self.remove(ext.number, client)
+            return True
+        for object_type, fields in endpoint_fields(ext, self._bind).items():
+            await client.push_config(object_type, ext.number, fields)
+        return True
+
+    async def remove(self, number: str, client: AriClient | None = None) -> bool:
+        """Remove one number's objects. False when Asterisk is not connected."""
+        client = client or self.client
+        if client is None:
+            return False
+        for object_type in ("endpoint", "aor", "auth"):
+            await client.delete_config(object_type, number)
+        return True
+
+    async def push_all(self, client: AriClient) -> int:
+        """Provision every internal number; returns how many are enabled."""
+        count = 0
+        for ext in await Extension.all().order_by("number"):
+            await self.push(ext, client)
+            count += ext.enabled
+        logger.info("provisioned %d internal numbers", count)
+        return count

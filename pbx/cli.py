@@ -1,0 +1,463 @@
+"""`pbx`: the command line. The composition root for everything a person runs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from core.config import ConfigError, Settings, ensure_secrets, load_settings
+from core.errors import DomainError
+
+T = TypeVar("T")
+out = Console()
+err = Console(stderr=True)
+
+app = typer.Typer(help="A self-hosted virtual PBX run by ChatOps.", no_args_is_help=True, add_completion=False)
+asterisk_app = typer.Typer(help="Install and run the local Asterisk.", no_args_is_help=True)
+ext_app = typer.Typer(help="Internal numbers (SIP extensions).", no_args_is_help=True)
+app.add_typer(asterisk_app, name="asterisk")
+app.add_typer(ext_app, name="ext")
+
+SAMPLE_EXTENSIONS = [
+    ("101", "Reception"),
+    ("102", "Sales"),
+    ("103", "Support"),
+    ("104", "Accounts"),
+    ("105", "Manager"),
+]
+
+
+class Failure(Exception):
+    """A user-facing failure raised by the CLI itself."""
+
+
+def _errors() -> tuple[type[BaseException], ...]:
+    from asterisk.errors import AsteriskError
+    from core.daemon import StartupError
+
+    return (ConfigError, DomainError, Failure, AsteriskError, StartupError)
+
+
+def settings() -> Settings:
+    """Settings with secrets generated on first use."""
+    return ensure_secrets(load_settings())
+
+
+def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
+    return asyncio.run(coro_fn())  # type: ignore[arg-type]
+
+
+def _actor_name() -> str:
+    with contextlib.suppress(Exception):
+        return getpass.getuser()
+    return "cli"
+
+
+# -- the local Asterisk ------------------------------------------------------------------------
+def _instance(s: Settings) -> Any:
+    from asterisk.installer import install, load
+
+    from asterisk.instance import AsteriskInstance
+
+    dist_dir = s.asterisk.dist_dir or s.data_dir / "asterisk" / "dist"
+    dist = load(dist_dir)
+    if dist is None:
+        dist = install(dist_dir)
+    return AsteriskInstance(
+        dist,
+        s.data_dir / "asterisk" / "instance",
+        bind=s.asterisk.bind,
+        sip_port=s.asterisk.sip_port,
+        http_port=s.asterisk.http_port,
+        rtp_start=s.asterisk.rtp_start,
+        rtp_end=s.asterisk.rtp_end,
+        ari_user=s.asterisk.ari_user,
+        ari_password=s.asterisk.ari_password,
+        app=s.asterisk.app,
+    )
+
+
+def _require_managed(s: Settings) -> None:
+    if s.asterisk.mode != "managed":
+        raise Failure(
+            "asterisk.mode is 'external': this PBX uses your own Asterisk at "
+            f"{s.asterisk.base_url}; manage it with your own tools"
+        )
+
+
+@asterisk_app.command("install")
+def asterisk_install(force: Annotated[bool, typer.Option(help="unpack again from the cached packages")] = False) -> None:
+    """Install Asterisk (a system one >= 20 if present, else Debian sid's, unpacked under the data dir)."""
+    from asterisk.installer import install
+
+    s = settings()
+    dist = install(s.asterisk.dist_dir or s.data_dir / "asterisk" / "dist", force=force)
+    out.print(f"[green]Asterisk {dist.version}[/] ready ({dist.kind})")
+
+
+@asterisk_app.command("start")
+def asterisk_start() -> None:
+    """Start the local Asterisk; returns once it is fully booted and ARI answers."""
+    s = settings()
+    _require_managed(s)
+    inst = _instance(s)
+    inst.start()
+    out.print(f"Asterisk running: SIP udp {s.asterisk.bind}:{s.asterisk.sip_port}, ARI {inst.ari_url}")
+
+
+@asterisk_app.command("stop")
+def asterisk_stop() -> None:
+    """Stop the local Asterisk."""
+    s = settings()
+    _require_managed(s)
+    _instance(s).stop()
+    out.print("Asterisk stopped")
+
+
+@asterisk_app.command("status")
+def asterisk_status() -> None:
+    """Version, uptime, ports, and whether ARI answers."""
+    s = settings()
+    _require_managed(s)
+    st = _instance(s).status()
+    table = Table(show_header=False, box=None)
+    for key in ("running", "pid", "version", "uptime", "sip_port", "http_port", "ari_ok"):
+        table.add_row(key, str(st.get(key)))
+    out.print(table)
+    if not st.get("running"):
+        raise typer.Exit(3)
+
+
+@asterisk_app.command("cli")
+def asterisk_cli(command: Annotated[str, typer.Argument(help='e.g. "pjsip show endpoints"')]) -> None:
+    """Run one Asterisk CLI command."""
+    s = settings()
+    _require_managed(s)
+    out.print(_instance(s).cli(command), end="", markup=False, highlight=False)
+
+
+# -- the daemon --------------------------------------------------------------------------------
+def _configure_logging(s: Settings, logfile: Path | None = None) -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    if logfile:
+        logfile.parent.mkdir(parents=True, exist_ok=True)
+        handlers = [logging.FileHandler(logfile)]
+    logging.basicConfig(
+        level=s.log_level.upper(), handlers=handlers, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("asyncari", "asyncswagger11", "httpx", "httpcore", "tortoise", "aiosqlite"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _pidfile(s: Settings) -> Path:
+    return s.data_dir / "pbx.pid"
+
+
+@app.command()
+def serve(logfile: Annotated[Path | None, typer.Option(help="log here instead of stderr")] = None) -> None:
+    """Run the PBX daemon in the foreground (Ctrl-C stops it)."""
+    from core.daemon import serve as serve_daemon
+
+    s = settings()
+    _configure_logging(s, logfile)
+    s.data_dir.mkdir(parents=True, exist_ok=True)
+    _pidfile(s).write_text(str(os.getpid()))
+
+    async def main() -> None:
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)  # type: ignore[union-attr]
+        with contextlib.suppress(asyncio.CancelledError):
+            await serve_daemon(s)
+
+    try:
+        run(main)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            _pidfile(s).unlink()
+
+
+def _api(s: Settings) -> httpx.Client:
+    return httpx.Client(
+        base_url=f"http://{s.api.host}:{s.api.port}/api/",
+        headers={"Authorization": f"Bearer {s.api.token}"},
+        timeout=10,
+    )
+
+
+def _daemon_up(s: Settings) -> bool:
+    try:
+        with _api(s) as api:
+            return api.get("health").status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _wait_for_daemon(s: Settings, timeout: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError), _api(s) as api:
+            r = api.get("health")
+            if r.status_code == 200 and r.json().get("ari_connected"):
+                return dict(r.json())
+        time.sleep(0.3)
+    raise Failure(f"the daemon did not come up within {timeout:.0f} s; see {s.data_dir / 'log' / 'pbx.log'}")
+
+
+def _start_daemon_background(s: Settings) -> None:
+    if _daemon_up(s):
+        return
+    log = s.data_dir / "log" / "pbx.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.Popen(
+        [sys.executable, "-m", "pbx.cli", "serve", "--logfile", str(log)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(log, "a"),  # noqa: SIM115
+        start_new_session=True,
+    )
+
+
+def _stop_daemon(s: Settings) -> bool:
+    pidfile = _pidfile(s)
+    try:
+        pid = int(pidfile.read_text())
+        os.kill(pid, signal.SIGTERM)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return False
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+    return True
+
+
+@app.command()
+def up(
+    console: Annotated[bool, typer.Option(help="open the console once everything runs")] = True,
+) -> None:
+    """Set everything up and run the PBX: Asterisk, database, sample organisation, daemon, console."""
+    s = settings()
+    if s.asterisk.mode == "managed":
+        inst = _instance(s)
+        inst.start()
+        out.print(f"[green]✓[/] Asterisk on {s.asterisk.bind} (SIP udp/{s.asterisk.sip_port}, ARI {inst.ari_url})")
+    seeded = run(lambda: _seed(s))
+    _start_daemon_background(s)
+    health = _wait_for_daemon(s)
+    out.print(f"[green]✓[/] daemon up, API on http://{s.api.host}:{s.api.port} (ARI connected: {health['ari_connected']})")
+    if seeded:
+        _print_credentials(s, seeded)
+    if console:
+        _run_console(s)
+    out.print("The PBX keeps running; `pbx down` stops it.")
+
+
+@app.command()
+def down() -> None:
+    """Stop the daemon and the local Asterisk."""
+    s = settings()
+    out.print("daemon stopped" if _stop_daemon(s) else "daemon was not running")
+    if s.asterisk.mode == "managed":
+        _instance(s).stop()
+        out.print("Asterisk stopped")
+
+
+def _run_console(s: Settings) -> None:
+    from console.app import run_console
+
+    run_console(f"http://{s.api.host}:{s.api.port}", s.api.token)
+
+
+@app.command("console")
+def console_cmd() -> None:
+    """Open the operator console (the daemon must be running)."""
+    s = settings()
+    _run_console(s)
+
+
+# -- data: seed, internal numbers, calls -------------------------------------------------------
+@contextlib.asynccontextmanager
+async def _db(s: Settings):  # type: ignore[no-untyped-def]
+    from core.db import database
+
+    async with database(s):
+        yield
+
+
+async def _seed(s: Settings) -> list[dict[str, Any]]:
+    """Create the sample organisation once; returns the new numbers with their passwords."""
+    from core.events import EventBus
+    from core.models import Extension, Organisation
+    from core.services.auth import SYSTEM, AuthService
+    from core.services.extensions import ExtensionService
+
+    async with _db(s):
+        await Organisation.get_or_create(name=s.organisation)
+        auth = AuthService()
+        await auth.ensure_user("admin", "admin", s.api.token)
+        if await Extension.exists():
+            return []
+        service = ExtensionService(auth, EventBus())
+        return [
+            {"number": v.number, "name": v.name, "sip_password": v.sip_password}
+            for v in [await service.add(SYSTEM, n, name) for n, name in SAMPLE_EXTENSIONS]
+        ]
+
+
+def _print_credentials(s: Settings, rows: list[dict[str, Any]]) -> None:
+    table = Table(title="SIP accounts (passwords are shown this once)")
+    for col in ("number", "name", "password", "server"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["number"], r["name"], r["sip_password"], f"{s.asterisk.bind}:{s.asterisk.sip_port} (UDP)")
+    out.print(table)
+
+
+@app.command()
+def seed() -> None:
+    """Create the sample organisation (internal numbers 101–105) if the PBX has no numbers yet."""
+    s = settings()
+    rows = run(lambda: _seed(s))
+    if rows:
+        _print_credentials(s, rows)
+    else:
+        out.print("already seeded: nothing to do")
+
+
+def _local_actor() -> Any:
+    from core.services.auth import Actor
+
+    # Whoever can run the CLI can read the database file: they are the local administrator.
+    return Actor(_actor_name(), "admin", "cli")
+
+
+def _via_daemon_or_local(
+    s: Settings,
+    remote: Callable[[httpx.Client], httpx.Response],
+    local: Callable[[Any, Any], Awaitable[T]],
+) -> T | Any:
+    """Use the running daemon's API (which provisions Asterisk at once); without one, change the database."""
+    try:
+        with _api(s) as api:
+            r = remote(api)
+    except httpx.ConnectError:
+        from core.events import EventBus
+        from core.services.auth import AuthService
+        from core.services.extensions import ExtensionService
+
+        async def go() -> T:
+            async with _db(s):
+                return await local(ExtensionService(AuthService(), EventBus()), _local_actor())
+
+        return run(go)
+    if r.status_code >= 400:
+        raise Failure(r.json().get("error") or r.json().get("detail") or r.text)
+    return r.json() if r.content else None
+
+
+@ext_app.command("add")
+def ext_add(
+    number: Annotated[str, typer.Argument(help="2–4 digits")],
+    name: Annotated[str, typer.Option(help="display name")] = "",
+    password: Annotated[str | None, typer.Option(help="SIP password (generated when omitted)")] = None,
+) -> None:
+    """Add an internal number; its SIP password is printed once."""
+    from dataclasses import asdict
+
+    s = settings()
+    body = {"number": number, "name": name, "password": password}
+    result = _via_daemon_or_local(
+        s,
+        lambda api: api.post("extensions", json=body),
+        lambda svc, who: svc.add(who, number, name, password),
+    )
+    row = result if isinstance(result, dict) else asdict(result)
+    _print_credentials(s, [row])
+
+
+@ext_app.command("list")
+def ext_list() -> None:
+    """List internal numbers (with registration state when the daemon runs)."""
+    from dataclasses import asdict
+
+    s = settings()
+    rows = _via_daemon_or_local(s, lambda api: api.get("extensions"), lambda svc, who: svc.list(who))
+    table = Table("number", "name", "enabled", "registered")
+    for r in rows:
+        r = r if isinstance(r, dict) else asdict(r)
+        reg = r.get("registered")
+        table.add_row(r["number"], r["name"], "yes" if r["enabled"] else "no", "?" if reg is None else ("yes" if reg else "no"))
+    out.print(table)
+
+
+@ext_app.command("rm")
+def ext_rm(number: Annotated[str, typer.Argument(help="the internal number to delete")]) -> None:
+    """Delete an internal number."""
+    s = settings()
+    _via_daemon_or_local(s, lambda api: api.delete(f"extensions/{number}"), lambda svc, who: svc.remove(who, number))
+    out.print(f"internal number {number} removed")
+
+
+@app.command()
+def calls(last: Annotated[int, typer.Option("--last", min=1, max=1000, help="how many")] = 20) -> None:
+    """Recent call records, newest first."""
+    from core.services.auth import AuthService
+    from core.services.calls import CallHistory
+
+    s = settings()
+
+    async def go() -> list[dict[str, Any]]:
+        async with _db(s):
+            return await CallHistory(AuthService()).recent(_local_actor(), last)
+
+    table = Table("started", "caller", "callee", "disposition", "SIP", "duration", "call id")
+    for c in run(go):
+        table.add_row(
+            c["started_at"][:19].replace("T", " "), c["caller"], c["callee"], c["disposition"],
+            str(c["sip_code"] or ""), f"{c['duration']:.1f}s", c["call_id"],
+        )
+    out.print(table)
+
+
+def main() -> None:
+    """Entry point: every user-facing failure is one clear line, never a traceback."""
+    try:
+        rc = app(standalone_mode=False)
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
+    except _errors() as exc:
+        err.print(f"[red]error:[/] {exc}")
+        sys.exit(1)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

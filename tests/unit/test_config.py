@@ -1,0 +1,77 @@
+"""Settings: defaults, environment, TOML file, generated secrets, and clear errors."""
+
+import os
+import stat
+
+import pytest
+
+from core.config import ConfigError, ensure_secrets, load_settings, secrets_path
+
+
+def test_defaults_bind_to_loopback(tmp_path):
+    s = load_settings()
+    assert s.asterisk.bind == "127.0.0.1"
+    assert s.api.host == "127.0.0.1"
+    assert s.db_url == f"sqlite://{tmp_path / 'data' / 'pbx.sqlite3'}"
+    assert s.asterisk.base_url == "http://127.0.0.1:8088/"
+
+
+def test_environment_overrides_nested(monkeypatch):
+    monkeypatch.setenv("PBX_ASTERISK__SIP_PORT", "5099")
+    monkeypatch.setenv("PBX_CALLS__RING_TIMEOUT", "7")
+    s = load_settings()
+    assert (s.asterisk.sip_port, s.calls.ring_timeout) == (5099, 7)
+
+
+def test_toml_file_is_read(tmp_path, monkeypatch):
+    cfg = tmp_path / "pbx.toml"
+    cfg.write_text('[api]\nport = 9000\n[asterisk]\nhttp_port = 8100\n')
+    monkeypatch.setenv("PBX_CONFIG", str(cfg))
+    s = load_settings()
+    assert (s.api.port, s.asterisk.http_port) == (9000, 8100)
+
+
+def test_corrupt_config_names_the_file(tmp_path, monkeypatch):
+    cfg = tmp_path / "pbx.toml"
+    cfg.write_text("[api\nport = ")
+    monkeypatch.setenv("PBX_CONFIG", str(cfg))
+    with pytest.raises(ConfigError, match="pbx.toml is not valid TOML"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "fragment"),
+    [
+        ("PBX_ASTERISK__SIP_PORT", "70000", "asterisk.sip_port"),
+        ("PBX_ASTERISK__RTP_END", "9000", "rtp_end must be greater"),
+        ("PBX_CALLS__RING_TIMEOUT", "soon", "calls.ring_timeout"),
+        ("PBX_ASTERISK__APP", "pbx&x", "asterisk.app"),
+    ],
+)
+def test_invalid_values_are_named(monkeypatch, var, value, fragment):
+    monkeypatch.setenv(var, value)
+    with pytest.raises(ConfigError, match=fragment):
+        load_settings()
+
+
+def test_unknown_keys_are_rejected(tmp_path, monkeypatch):
+    cfg = tmp_path / "pbx.toml"
+    cfg.write_text("[asterisk]\nsip_prot = 5060\n")
+    monkeypatch.setenv("PBX_CONFIG", str(cfg))
+    with pytest.raises(ConfigError, match="sip_prot"):
+        load_settings()
+
+
+def test_secrets_are_generated_once_and_private():
+    s = ensure_secrets(load_settings())
+    assert len(s.asterisk.ari_password) == 32 and len(s.api.token) == 48
+    mode = stat.S_IMODE(os.stat(secrets_path()).st_mode)
+    assert mode == 0o600
+    again = ensure_secrets(load_settings())
+    assert (again.asterisk.ari_password, again.api.token) == (s.asterisk.ari_password, s.api.token)
+
+
+def test_configured_secret_is_not_overwritten(monkeypatch):
+    monkeypatch.setenv("PBX_ASTERISK__ARI_PASSWORD", "given-by-admin")
+    s = ensure_secrets(load_settings())
+    assert s.asterisk.ari_password == "given-by-admin"
