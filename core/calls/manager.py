@@ -199,14 +199,28 @@ class _CallFlow:
             chan = (event.get("channel") or {}).get("id")
             if chan in (self.caller_id, self.callee_id) and event["type"] in _GONE:
                 other = self.callee_id if chan == self.caller_id else self.caller_id
-                await self._end_leg(chan, Disposition.ANSWERED.value, event.get("cause"))
                 await self._hangup_quietly(other)
+                await self._end_leg(chan, Disposition.ANSWERED.value, await self._cause_of(chan, event))
                 await self._end_leg(other, Disposition.ANSWERED.value, 16)
                 await self._destroy_bridge()
                 await self.m.log.finish(self.call, Disposition.ANSWERED)
                 return
 
     # -- helpers --------------------------------------------------------------------------------
+    async def _cause_of(self, channel_id: str, event: Event, wait: float = 1.0) -> int | None:
+        """The hangup cause of a leaving channel: StasisEnd has none, its ChannelDestroyed follows."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while "cause" not in event:
+            next_event = await self.next_event(max(deadline - loop.time(), 0))
+            if next_event is None:
+                return None
+            if next_event["type"] in ("ChannelDestroyed", "ChannelHangupRequest") and (
+                (next_event.get("channel") or {}).get("id") == channel_id
+            ):
+                event = next_event
+        return event.get("cause")
+
     async def _hangup_quietly(self, channel_id: str | None, reason: str = "normal") -> None:
         if not channel_id:
             return

@@ -18,7 +18,7 @@ class Organisation(Model):
 
 
 class User(Model):
-    """A person or integration acting on the PBX; API tokens are stored hashed."""
+    """A person or integration acting on the PBX. API tokens are stored hashed."""
 
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=100, unique=True)

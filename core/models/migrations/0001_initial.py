@@ -104,7 +104,7 @@ class Migration(migrations.Migration):
                 ('token_hash', fields.CharField(null=True, unique=True, max_length=64)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'user', 'app': 'pbx', 'pk_attr': 'id', 'table_description': 'A person or integration acting on the PBX; API tokens are stored hashed.'},
+            options={'table': 'user', 'app': 'pbx', 'pk_attr': 'id', 'table_description': 'A person or integration acting on the PBX. API tokens are stored hashed.'},
             bases=['Model'],
         ),
     ]

@@ -1,0 +1,52 @@
+# Two commands: `make up` runs the PBX with its console; `make test` runs the whole test suite.
+# Both set up what they need first (Python venv, Debian packages when root, the local Asterisk).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+APT    := DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Use-Pty=0
+
+.PHONY: up down test unit bench lint system-deps venv asterisk clean
+
+up: system-deps venv asterisk
+	$(BIN)/pbx up
+
+down: venv
+	$(BIN)/pbx down
+
+test: system-deps venv asterisk
+	$(BIN)/python -m pytest -ra
+
+unit: venv
+	$(BIN)/python -m pytest -ra tests/unit tests/console
+
+bench: system-deps venv asterisk
+	$(BIN)/python -m bench.call_setup
+
+lint: venv
+	$(BIN)/ruff check core console bot asterisk pbx tests bench
+
+# Debian packages: python3-venv (to build the venv), sip-tester (sipp, for tests and bench).
+system-deps:
+	@missing=""; \
+	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
+	command -v sipp >/dev/null || missing="$$missing sip-tester"; \
+	command -v dpkg-deb >/dev/null || missing="$$missing dpkg"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing"; $(APT) update >/dev/null && $(APT) install $$missing >/dev/null; \
+	  else echo "please run: sudo apt-get install$$missing"; exit 1; fi; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+# Installs Asterisk once (a system Asterisk >= 20, else Debian sid's unpacked under the data dir).
+asterisk: venv
+	$(BIN)/pbx asterisk install
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info
