@@ -124,7 +124,8 @@ class Settings(BaseSettings):
     @property
     def db_url(self) -> str:
         """The database URL in effect."""
-        return self.database_url or f"sqlite://{self.data_dir / 'pbx.sqlite3'}"
+        # WAL + synchronous=NORMAL: a commit survives a crash of the daemon, without an fsync per write
+        return self.database_url or f"sqlite://{self.data_dir / 'pbx.sqlite3'}?synchronous=NORMAL"
 
     @classmethod
     def settings_customise_sources(

@@ -13,12 +13,11 @@ from typing import Any
 import uvicorn
 
 from core.api import create_app
-from core.ari import AriClient, AriError, AriSupervisor
+from core.ari import AriClient, AriSupervisor
 from core.calls import CallManager
 from core.config import Settings
 from core.db import database
 from core.events import EventBus
-from core.models import Extension
 from core.services.auth import AuthService
 from core.services.calls import CallHistory, CallLog
 from core.services.extensions import ExtensionService
@@ -45,7 +44,8 @@ class Daemon:
         self.call_log = CallLog(self.bus, node=socket.gethostname())
         self.calls = CallManager(self.call_log, settings.calls)
         self.ari = AriSupervisor(
-            settings.asterisk, settings.ari, self.calls.on_ari_event, self._on_connected, self._on_disconnected
+            settings.asterisk, settings.ari, self.calls.on_ari_event, self._on_connected, self._on_disconnected,
+            wanted_events=CallManager.ARI_EVENTS,
         )
         self.api_port: int | None = None
         self._server: uvicorn.Server | None = None
@@ -78,29 +78,28 @@ class Daemon:
 
     async def registrations(self) -> dict[str, bool]:
         """Which internal numbers have a registered phone (empty when Asterisk is away)."""
-        client = self.ari.client
-        if client is None:
+        if not self.ari.connected.is_set():
             return {}
-        result = {}
-        for number in await Extension.all().values_list("number", flat=True):
-            with contextlib.suppress(AriError):
-                result[number] = (await client.endpoint_state("PJSIP", number)) == "online"
-        return result
+        return {number: state == "online" for number, state in self.calls.endpoints.items()}
 
     # -- lifecycle ------------------------------------------------------------------------------
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Daemon]:
         """Run everything for the duration of the block (the database must be open)."""
         await self.auth.ensure_user("admin", "admin", self.settings.api.token or None)
+        await self.calls.load_directory()
+        self.bus.add_handler(self.calls.on_domain_event)
         closed = await self.call_log.close_interrupted()
         if closed:
             logger.info("closed %d call records left open by the previous run", closed)
         sock = _bind(self.settings.api.host, self.settings.api.port)
         self.api_port = sock.getsockname()[1]
         app = create_app(self.auth, self.extensions, self.history, self.bus, self)
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="websockets-sansio")
+        config = uvicorn.Config(
+            app, log_level="warning", lifespan="off", ws="websockets-sansio", timeout_graceful_shutdown=2
+        )
         self._server = uvicorn.Server(config)
-        self._server.install_signal_handlers = lambda: None  # the CLI owns signals
+        self._server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]  # the CLI owns signals
         api_task = asyncio.create_task(self._server.serve(sockets=[sock]), name="api")
         ari_task = asyncio.create_task(self.ari.run(), name="ari")
         try:

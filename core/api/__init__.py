@@ -1,7 +1,8 @@
 """REST + websocket API (FastAPI, served by uvicorn inside the daemon's loop). Thin: services do the work."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: FastAPI must see the real types of the local `Who`.
+import asyncio
+import contextlib
 import json
 import logging
 from dataclasses import asdict
@@ -120,16 +121,28 @@ def create_app(
             await ws.close(code=4401, reason="missing or invalid bearer token")
             return
         sub = bus.subscribe()
+
+        async def until_client_leaves() -> None:
+            # A client that goes away must free its subscription now, not at the next event.
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+                while True:
+                    await ws.receive_text()
+            sub.close()
+
+        watcher: asyncio.Task[None] | None = None
         try:
             await ws.accept()
+            watcher = asyncio.create_task(until_client_leaves())
             await ws.send_text(json.dumps({"type": "Snapshot", "live_calls": daemon.live_calls()}))
             async for event in sub:
                 await ws.send_text(event.model_dump_json())
             if sub.overflowed:  # too slow: make the client reconnect and take a fresh snapshot
                 await ws.close(code=4408, reason="event stream overflowed; reconnect")
-        except WebSocketDisconnect:
+        except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
             sub.close()
+            if watcher:
+                watcher.cancel()
 
     return app

@@ -40,6 +40,8 @@ class AriClient(Protocol):
     async def destroy_bridge(self, bridge_id: str) -> None: ...
     async def endpoint_state(self, tech: str, resource: str) -> str | None: ...
     async def list_channels(self) -> list[dict[str, Any]]: ...
+    async def list_endpoints(self, tech: str) -> list[dict[str, Any]]: ...
+    async def subscribe(self, event_source: str) -> None: ...
     async def list_bridges(self) -> list[dict[str, Any]]: ...
     async def push_config(self, object_type: str, object_id: str, fields: dict[str, str]) -> None: ...
     async def delete_config(self, object_type: str, object_id: str) -> None: ...
@@ -132,6 +134,18 @@ class AsyncariClient:
 
     async def list_bridges(self) -> list[dict[str, Any]]:
         return list(await self._get("bridges"))
+
+    async def list_endpoints(self, tech: str) -> list[dict[str, Any]]:
+        try:
+            return list(await self._get(f"endpoints/{tech}"))
+        except ChannelGone:  # Asterisk answers 404 while a technology has no endpoints at all
+            return []
+
+    async def subscribe(self, event_source: str) -> None:
+        """Receive events of `event_source` (e.g. "endpoint:PJSIP") on our websocket."""
+        await self._op(
+            "subscribe", self._ari.applications.subscribe, applicationName=self.app, eventSource=event_source
+        )
 
     async def push_config(self, object_type: str, object_id: str, fields: dict[str, str]) -> None:
         body = {"fields": [{"attribute": k, "value": v} for k, v in fields.items()]}

@@ -50,12 +50,16 @@ class AriSupervisor:
         on_event: Callable[[dict[str, Any]], None],
         on_connected: Callable[[AsyncariClient], Awaitable[None]],
         on_disconnected: Callable[[], None] = lambda: None,
+        wanted_events: frozenset[str] | None = None,
     ) -> None:
         self._ast = asterisk
         self._tuning = tuning
         self._on_event = on_event
         self._on_connected = on_connected
         self._on_disconnected = on_disconnected
+        # asyncari turns every event into model objects, one at a time: an event we don't need (dozens
+        # of ChannelVarset per call) delays the ones we do. Asterisk drops the rest at the source.
+        self._wanted = None if wanted_events is None else wanted_events | {"ChannelUserevent"}
         self.client: AsyncariClient | None = None
         self.connected = asyncio.Event()
         self.last_error: str = "not connected yet"
@@ -98,6 +102,8 @@ class AriSupervisor:
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(self._pump, ari)
                     await anyio.sleep(0)  # let the pump register before anything can happen
+                    if self._wanted is not None:
+                        await self._filter_events(http)
                     await self._probe(http)  # events really flow before we say we're up
                     await self._on_connected(client)
                     self.client = client
@@ -121,6 +127,12 @@ class AriSupervisor:
             )
         if r.status_code >= 400:
             raise AriError(f"ARI answered HTTP {r.status_code} to a health check")
+
+    async def _filter_events(self, http: httpx.AsyncClient) -> None:
+        body = {"allowed": [{"type": t} for t in sorted(self._wanted or ())]}
+        r = await http.put(f"applications/{self._ast.app}/eventFilter", json=body)
+        if r.status_code >= 400:
+            raise AriError(f"ARI refused the event filter: HTTP {r.status_code} {r.text[:200]}")
 
     async def _pump(self, ari: Any) -> None:
         # Never await anything slow in here: asyncari kills the client if we dawdle.

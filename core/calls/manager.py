@@ -19,6 +19,7 @@ from typing import Any
 
 from core.ari.client import AriClient, AriError, ChannelGone
 from core.config import CallSettings
+from core.events import DomainEvent, ExtensionAdded, ExtensionRemoved, ExtensionUpdated
 from core.models import Call, CallLeg, Extension
 from core.routing import (
     REFUSALS,
@@ -30,6 +31,7 @@ from core.routing import (
     outcome_of_unanswered_leg,
 )
 from core.services.calls import CallLog
+from core.services.provisioning import ENDPOINT_EVENTS
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +81,8 @@ class _CallFlow:
         self.callee_id: str | None = None
         self.bridge_id: str | None = None
         self.call: Call | None = None
-        self.legs: dict[str, CallLeg] = {}
+        self._opening: asyncio.Future[Call] | None = None
+        self.legs: dict[str, asyncio.Future[CallLeg]] = {}  # written in the background, in order
         self.live: LiveCall | None = None
         self.done = False
 
@@ -104,63 +107,77 @@ class _CallFlow:
         try:
             await self._route()
         except Exception:
-            logger.exception("call %s failed; hanging up its channels", self.call.call_id if self.call else "?")
+            logger.exception("call %s failed; hanging up its channels", self.live.call_id if self.live else "?")
             await self._fail_safe()
         finally:
             self.done = True
             self.m._forget(self)
 
     async def _route(self) -> None:
-        self.call = await self.m.log.start(self.caller_number, self.caller_name, self.dialled, "internal")
+        call_id = str(uuid.uuid4())
         self.live = LiveCall(
-            self.call.call_id, self.caller_number, self.caller_name, self.dialled, "routing",
-            self.call.started_at, channels=self.channels(),
+            call_id, self.caller_number, self.caller_name, self.dialled, "routing", datetime.now(UTC),
+            channels=self.channels(),
         )
-        self.m.live[self.call.call_id] = self.live
-        self.legs[self.caller_id] = await self.m.log.add_leg(
-            self.call, "caller", self.caller_id, self.caller_chan.get("name", "")
-        )
-        ext = await Extension.get_or_none(number=self.dialled) if self.dialled.isdigit() else None
-        info = ExtensionInfo(ext.number, ext.name, ext.enabled) if ext else None
-        online = False
-        if info and info.enabled:
-            online = (await self.client.endpoint_state("PJSIP", info.number)) == "online"
+        self.m.live[call_id] = self.live
+        # The records are written alongside routing, not before it: set-up time is what callers feel.
+        # Every later write awaits them, so the record and its events stay in order.
+        self._opening = asyncio.ensure_future(self._open_records(call_id))
+        self._add_leg(self.caller_id, "caller", self.caller_chan.get("name", ""))
+        info = self.m.directory.get(self.dialled)
+        online = self.m.endpoints.get(self.dialled) == "online"
         decision = self.m.decide(self.caller_number, self.dialled, info, online)
         if isinstance(decision, Refusal):
             await self._refuse(decision)
             return
         await self._dial(decision)
 
+    async def _open_records(self, call_id: str) -> Call:
+        self.call = await self.m.log.start(
+            self.caller_number, self.caller_name, self.dialled, "internal", call_id, self.live.started_at
+        )
+        return self.call
+
+    def _add_leg(self, channel_id: str, role: str, endpoint: str) -> None:
+        async def write() -> CallLeg:
+            return await self.m.log.add_leg(await self._records(), role, channel_id, endpoint)
+
+        self.legs[channel_id] = asyncio.ensure_future(write())
+
+    async def _records(self) -> Call:
+        """The call record, once written."""
+        return await self._opening
+
     async def _refuse(self, refusal: Refusal, disposition: Disposition | None = None) -> None:
         with contextlib.suppress(ChannelGone):
             await self.client.hangup(self.caller_id, refusal.reason)
         await self._end_leg(self.caller_id, (disposition or refusal.disposition).value, None)
-        await self.m.log.finish(self.call, disposition or refusal.disposition, refusal.sip_code)
+        await self.m.log.finish(await self._records(), disposition or refusal.disposition, refusal.sip_code)
 
     async def _dial(self, target: DialExtension) -> None:
         self.callee_id = f"pbx-{uuid.uuid4()}"
         self.m._own(self.callee_id, self)
         self.live.channels = self.channels()
-        self.legs[self.callee_id] = await self.m.log.add_leg(
-            self.call, "callee", self.callee_id, f"PJSIP/{target.number}"
-        )
         ring_timeout = self.m.settings.ring_timeout
         caller_id = f'"{self.caller_name or self.caller_number}" <{self.caller_number}>'
         try:
             await self.client.originate(
-                f"PJSIP/{target.number}", self.callee_id, f"dialed,{self.call.call_id}", caller_id,
+                f"PJSIP/{target.number}", self.callee_id, f"dialed,{self.live.call_id}", caller_id,
                 ring_timeout + 5, self.caller_id,
             )
-        except ChannelGone:
-            raise
+            dial_error = None
         except AriError as exc:
-            logger.warning("call %s: could not dial %s: %s", self.call.call_id, target.number, exc)
+            dial_error = exc
+        # 180 to the caller; not awaited here, so a quick answer of the callee is not held up by it
+        ringing = asyncio.ensure_future(self._ring_caller())
+        self._add_leg(self.callee_id, "callee", f"PJSIP/{target.number}")
+        if dial_error is not None:
+            await ringing
+            logger.warning("call %s: could not dial %s: %s", self.live.call_id, target.number, dial_error)
             await self._end_leg(self.callee_id, Disposition.UNAVAILABLE.value, None)
             await self._refuse(REFUSALS[Disposition.UNAVAILABLE])
             return
         self.live.state = "ringing"
-        with contextlib.suppress(ChannelGone):
-            await self.client.ring(self.caller_id)
         deadline = asyncio.get_running_loop().time() + ring_timeout
         while True:
             remaining = deadline - asyncio.get_running_loop().time()
@@ -176,9 +193,10 @@ class _CallFlow:
                 await self._hangup_quietly(self.callee_id)
                 await self._end_leg(self.callee_id, Disposition.CANCELLED.value, None)
                 await self._end_leg(self.caller_id, Disposition.CANCELLED.value, event.get("cause"))
-                await self.m.log.finish(self.call, Disposition.CANCELLED)
+                await self.m.log.finish(await self._records(), Disposition.CANCELLED)
                 return
             if chan == self.callee_id and kind == "StasisStart":
+                await ringing
                 await self._bridge()
                 return
             if chan == self.callee_id and kind in ("ChannelDestroyed", "ChannelHangupRequest"):
@@ -188,12 +206,13 @@ class _CallFlow:
                 return
 
     async def _bridge(self) -> None:
-        self.bridge_id = f"pbx-bridge-{self.call.call_id}"
+        self.bridge_id = f"pbx-bridge-{self.live.call_id}"
         await self.client.answer(self.caller_id)
         await self.client.create_bridge(self.bridge_id)
         await self.client.add_to_bridge(self.bridge_id, [self.caller_id, self.callee_id])
         self.live.state, self.live.answered_at = "up", datetime.now(UTC)
-        await self.m.log.answered(self.call, list(self.legs.values()), self.legs[self.callee_id])
+        legs = [await leg for leg in self.legs.values()]
+        await self.m.log.answered(await self._records(), legs, await self.legs[self.callee_id])
         while True:
             event = await self.next_event(None)
             chan = (event.get("channel") or {}).get("id")
@@ -203,7 +222,7 @@ class _CallFlow:
                 await self._end_leg(chan, Disposition.ANSWERED.value, await self._cause_of(chan, event))
                 await self._end_leg(other, Disposition.ANSWERED.value, 16)
                 await self._destroy_bridge()
-                await self.m.log.finish(self.call, Disposition.ANSWERED)
+                await self.m.log.finish(await self._records(), Disposition.ANSWERED)
                 return
 
     # -- helpers --------------------------------------------------------------------------------
@@ -221,6 +240,10 @@ class _CallFlow:
                 event = next_event
         return event.get("cause")
 
+    async def _ring_caller(self) -> None:
+        with contextlib.suppress(AriError):  # a caller who already left needs no ringing
+            await self.client.ring(self.caller_id)
+
     async def _hangup_quietly(self, channel_id: str | None, reason: str = "normal") -> None:
         if not channel_id:
             return
@@ -235,7 +258,7 @@ class _CallFlow:
     async def _end_leg(self, channel_id: str | None, disposition: str, cause: int | None) -> None:
         leg = self.legs.get(channel_id or "")
         if leg:
-            await self.m.log.end_leg(leg, disposition, cause)
+            await self.m.log.end_leg(await leg, disposition, cause)
 
     async def _fail_safe(self) -> None:
         """After an error: nobody is left hanging, and the record says the PBX failed."""
@@ -244,6 +267,10 @@ class _CallFlow:
         await self._hangup_quietly(self.callee_id)
         await self._destroy_bridge()
         try:
+            pending = [f for f in (self._opening, *self.legs.values()) if f is not None]
+            if pending:
+                await asyncio.wait(pending)  # a failed write leaves self.call unset
+            self.legs = {k: f for k, f in self.legs.items() if not f.exception()}
             for channel_id in self.channels():
                 await self._end_leg(channel_id, Disposition.FAILED.value, None)
             if self.call:
@@ -254,6 +281,10 @@ class _CallFlow:
 
 class CallManager:
     """Routes ARI events to call flows and keeps the live-call view."""
+
+    #: the ARI events the flows act on; Asterisk is asked to send no others
+    ARI_EVENTS = frozenset({"StasisStart", "StasisEnd", "ChannelHangupRequest", "ChannelDestroyed",
+                            "EndpointStateChange"})
 
     def __init__(
         self,
@@ -266,6 +297,9 @@ class CallManager:
         self.decide = decide
         self.client: AriClient | None = None
         self.live: dict[str, LiveCall] = {}
+        # In-memory views read on every call, so routing waits on neither the database nor ARI:
+        self.directory: dict[str, ExtensionInfo] = {}  # internal numbers, kept in step by events
+        self.endpoints: dict[str, str] = {}  # PJSIP endpoint → "online" | "offline", from ARI
         self._flows: dict[str, _CallFlow] = {}  # channel id → flow
         self._tasks: set[asyncio.Task[None]] = set()
         self._stasis_dispatch: dict[str, Callable[[Event, list[str]], Awaitable[None] | None]] = {
@@ -277,6 +311,11 @@ class CallManager:
     def on_ari_event(self, event: Event) -> None:
         """Route one raw ARI event. Must stay synchronous and fast (it runs in the ARI pump)."""
         channel_id = (event.get("channel") or {}).get("id")
+        if event.get("type") == "EndpointStateChange":
+            endpoint = event.get("endpoint") or {}
+            if endpoint.get("technology") == "PJSIP":
+                self.endpoints[endpoint.get("resource", "")] = endpoint.get("state", "unknown")
+            return
         if event.get("type") == "StasisStart":
             args = [str(a) for a in event.get("args") or []]
             handler = self._stasis_dispatch.get(args[0] if args else "", self._start_unknown)
@@ -321,12 +360,28 @@ class CallManager:
         for channel_id in flow.channels():
             if self._flows.get(channel_id) is flow:
                 del self._flows[channel_id]
-        if flow.call:
-            self.live.pop(flow.call.call_id, None)
+        if flow.live:
+            self.live.pop(flow.live.call_id, None)
 
     # -- connection lifecycle -------------------------------------------------------------------
+    async def load_directory(self) -> None:
+        """Read the internal numbers routing needs (at start; events keep it current)."""
+        self.directory = {
+            e.number: ExtensionInfo(e.number, e.name, e.enabled) for e in await Extension.all()
+        }
+
+    def on_domain_event(self, event: DomainEvent) -> None:
+        """Keep the directory in step with changes to internal numbers."""
+        if isinstance(event, ExtensionAdded | ExtensionUpdated):
+            self.directory[event.number] = ExtensionInfo(event.number, event.name, event.enabled)
+        elif isinstance(event, ExtensionRemoved):
+            self.directory.pop(event.number, None)
+
     async def resync(self, client: AriClient) -> None:
-        """After a (re)connect: tell flows about channels that vanished while we were away."""
+        """After a (re)connect: refresh registrations, and tell flows about channels that vanished."""
+        with contextlib.suppress(AriError):  # refused while no PJSIP endpoint exists; provisioning retries
+            await client.subscribe(ENDPOINT_EVENTS)
+        self.endpoints = {e["resource"]: e.get("state", "unknown") for e in await client.list_endpoints("PJSIP")}
         self.client = client
         existing = {c["id"] for c in await client.list_channels()}
         for channel_id, flow in list(self._flows.items()):

@@ -23,11 +23,14 @@ class CallLog:
         self._bus = bus
         self._node = node
 
-    async def start(self, caller: str, caller_name: str, callee: str, direction: str) -> Call:
+    async def start(
+        self, caller: str, caller_name: str, callee: str, direction: str, call_id: str | None = None,
+        started_at: datetime | None = None,
+    ) -> Call:
         """A new call entered the PBX."""
         call = await Call.create(
-            call_id=str(uuid.uuid4()), caller=caller, caller_name=caller_name, callee=callee,
-            direction=direction, started_at=_now(), node=self._node,
+            call_id=call_id or str(uuid.uuid4()), caller=caller, caller_name=caller_name, callee=callee,
+            direction=direction, started_at=started_at or _now(), node=self._node,
         )
         await self._bus.publish(
             CallStarted(call_id=call.call_id, caller=caller, callee=callee, caller_name=caller_name,

@@ -14,6 +14,8 @@ from core.models import Extension
 
 logger = logging.getLogger(__name__)
 
+ENDPOINT_EVENTS = "endpoint:PJSIP"  # registration changes of every phone
+
 
 def endpoint_fields(ext: Extension, bind: str) -> dict[str, dict[str, str]]:
     """The auth, aor and endpoint objects for one internal number, in push order."""
@@ -64,6 +66,8 @@ class Provisioner:
             return True
         for object_type, fields in endpoint_fields(ext, self._bind).items():
             await client.push_config(object_type, ext.number, fields)
+        # Asterisk refuses a subscription to a technology with no endpoints: now there is one.
+        await client.subscribe(ENDPOINT_EVENTS)
         return True
 
     async def remove(self, number: str, client: AriClient | None = None) -> bool:

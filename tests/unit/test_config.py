@@ -12,7 +12,7 @@ def test_defaults_bind_to_loopback(tmp_path):
     s = load_settings()
     assert s.asterisk.bind == "127.0.0.1"
     assert s.api.host == "127.0.0.1"
-    assert s.db_url == f"sqlite://{tmp_path / 'data' / 'pbx.sqlite3'}"
+    assert s.db_url == f"sqlite://{tmp_path / 'data' / 'pbx.sqlite3'}?synchronous=NORMAL"
     assert s.asterisk.base_url == "http://127.0.0.1:8088/"
 
 

@@ -18,9 +18,13 @@ class RecordingAri:
 
     def __init__(self):
         self.objects = {}
+        self.subscriptions = set()
 
     async def push_config(self, object_type, object_id, fields):
         self.objects[(object_type, object_id)] = fields
+
+    async def subscribe(self, event_source):
+        self.subscriptions.add(event_source)
 
     async def delete_config(self, object_type, object_id):
         self.objects.pop((object_type, object_id), None)
