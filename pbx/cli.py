@@ -160,8 +160,11 @@ def _configure_logging(s: Settings, logfile: Path | None = None) -> None:
     logging.basicConfig(
         level=s.log_level.upper(), handlers=handlers, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    for noisy in ("asyncari", "asyncswagger11", "httpx", "httpcore", "tortoise", "aiosqlite"):
+    for noisy in ("httpx", "httpcore", "tortoise", "aiosqlite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # asyncari warns about every event it has no model class for; our supervisor reports what matters
+    for chatty in ("asyncari", "asyncswagger11"):
+        logging.getLogger(chatty).setLevel(logging.ERROR)
 
 
 def _pidfile(s: Settings) -> Path:
