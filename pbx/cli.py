@@ -447,7 +447,7 @@ def main() -> None:
         if isinstance(rc, int) and rc:
             sys.exit(rc)
     except _errors() as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {exc}", soft_wrap=True, highlight=False)
         sys.exit(1)
     except typer.Abort:
         sys.exit(130)

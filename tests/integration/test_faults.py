@@ -67,3 +67,22 @@ async def test_call_handler_exception_ends_that_call_only(pbx, monkeypatch):
     assert (records["105"].disposition, records["105"].sip_code) == ("failed", 503)
     assert records["102"].disposition == "answered"
     assert await pbx.event_types(records["105"].call_id) == ["CallStarted", "CallEnded"]
+
+
+async def test_wrong_ari_password_is_reported_clearly(pbx, tmp_path):
+    from core.config import Settings
+    from core.daemon import Daemon
+
+    settings = Settings(
+        data_dir=tmp_path / "other",
+        asterisk=pbx.settings.asterisk.model_dump() | {"ari_password": "not-the-password"},
+        api={"port": 0, "token": "t" * 32},
+        ari={"reconnect_max": 0.5},
+    )
+    other = Daemon(settings)
+    async with other.running():
+        async with asyncio.timeout(10):
+            while "refused the ARI credentials" not in other.health()["ari_error"]:
+                await asyncio.sleep(0.1)
+        assert other.health()["status"] == "degraded"
+    assert pbx.daemon.health()["ari_connected"]  # the real daemon is unaffected

@@ -1,0 +1,72 @@
+"""The command line as a user meets it: real processes, one clear line on bad input, never a traceback."""
+
+import socket
+import subprocess
+import sys
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def pbx(monkeypatch):
+    monkeypatch.setenv("PBX_API__PORT", str(free_port()))  # no daemon there: the CLI uses the database
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "pbx.cli", *args], capture_output=True, text=True, timeout=60)
+
+    return run
+
+
+def test_extension_lifecycle_without_a_daemon(pbx):
+    added = pbx("ext", "add", "101", "--name", "Reception", "--password", "reception-pw")
+    assert added.returncode == 0, added.stderr
+    assert "reception-pw" in added.stdout and "shown this once" in added.stdout
+    listed = pbx("ext", "list")
+    assert "101" in listed.stdout and "Reception" in listed.stdout
+    assert "reception-pw" not in listed.stdout  # the password is shown once, never again
+    again = pbx("ext", "add", "101")
+    assert again.returncode == 1 and "internal number 101 already exists" in again.stderr
+    assert pbx("ext", "rm", "101").returncode == 0
+    assert "101" not in pbx("ext", "list").stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("ext", "add", "1x2"), "must be 2 to 4 digits"),
+        (("ext", "add", "12345"), "must be 2 to 4 digits"),
+        (("ext", "add", "150", "--password", "short"), "SIP password must be 8 to 64"),
+        (("ext", "rm", "555"), "internal number 555 does not exist"),
+    ],
+)
+def test_bad_input_gets_one_clear_line(pbx, args, message):
+    result = pbx(*args)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_corrupt_config_file_is_named(pbx, tmp_path, monkeypatch):
+    cfg = tmp_path / "broken.toml"
+    cfg.write_text("[asterisk\nsip_port = ")
+    monkeypatch.setenv("PBX_CONFIG", str(cfg))
+    result = pbx("ext", "list")
+    assert result.returncode == 1 and "broken.toml is not valid TOML" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_external_asterisk_is_not_managed(pbx, monkeypatch):
+    monkeypatch.setenv("PBX_ASTERISK__MODE", "external")
+    result = pbx("asterisk", "start")
+    assert result.returncode == 1 and "asterisk.mode is 'external'" in result.stderr
+
+
+def test_calls_on_an_empty_pbx(pbx):
+    result = pbx("calls", "--last", "5")
+    assert result.returncode == 0 and "disposition" in result.stdout
