@@ -23,7 +23,7 @@ class LiveCallBoard:
         """Fold one event in; returns whether the board changed. Events are applied idempotently
         (a call can be both in a Snapshot and in the CallStarted that follows it)."""
         kind, call_id = event.get("type"), event.get("call_id")
-        if not call_id or kind not in ("CallStarted", "CallAnswered", "CallEnded"):
+        if not call_id or kind not in ("CallStarted", "CallRinging", "CallAnswered", "CallEnded"):
             return False
         at = parse_time(event.get("at")) or datetime.now(UTC)
         known = self._calls.get(call_id)
@@ -41,9 +41,14 @@ class LiveCallBoard:
                 started_at=at,
             )
             return True
-        # CallAnswered
         if known is None:  # started before our snapshot was taken and missing from it: show it anyway
             known = LiveCall(call_id, str(event.get("caller", "")), "", str(event.get("callee", "")), "", at)
+        if kind == "CallRinging":
+            if known.state in ("ringing", "up"):
+                return False
+            self._calls[call_id] = replace(known, state="ringing")
+            return True
+        # CallAnswered
         if known.state == "up":
             return False
         self._calls[call_id] = replace(known, state="up", answered_at=at)

@@ -82,6 +82,7 @@ class _CallFlow:
         self.bridge_id: str | None = None
         self.call: Call | None = None
         self._opening: asyncio.Future[Call] | None = None
+        self._ringing_event: asyncio.Future[None] | None = None
         self.legs: dict[str, asyncio.Future[CallLeg]] = {}  # written in the background, in order
         self.live: LiveCall | None = None
         self.done = False
@@ -140,12 +141,14 @@ class _CallFlow:
 
     def _add_leg(self, channel_id: str, role: str, endpoint: str) -> None:
         async def write() -> CallLeg:
-            return await self.m.log.add_leg(await self._records(), role, channel_id, endpoint)
+            return await self.m.log.add_leg(await self._opening, role, channel_id, endpoint)
 
         self.legs[channel_id] = asyncio.ensure_future(write())
 
     async def _records(self) -> Call:
-        """The call record, once written."""
+        """The call record, once written, and the events before this point published (in order)."""
+        if self._ringing_event is not None:
+            await self._ringing_event
         return await self._opening
 
     async def _refuse(self, refusal: Refusal, disposition: Disposition | None = None) -> None:
@@ -178,6 +181,7 @@ class _CallFlow:
             await self._refuse(REFUSALS[Disposition.UNAVAILABLE])
             return
         self.live.state = "ringing"
+        self._announce_ringing()
         deadline = asyncio.get_running_loop().time() + ring_timeout
         while True:
             remaining = deadline - asyncio.get_running_loop().time()
@@ -240,6 +244,13 @@ class _CallFlow:
                 event = next_event
         return event.get("cause")
 
+    def _announce_ringing(self) -> None:
+        async def publish() -> None:
+            await self.m.log.ringing(await self._opening, await self.legs[self.callee_id])
+
+        # ordered like every record write: CallAnswered/CallEnded wait for the legs this one waits for
+        self._ringing_event = asyncio.ensure_future(publish())
+
     async def _ring_caller(self) -> None:
         with contextlib.suppress(AriError):  # a caller who already left needs no ringing
             await self.client.ring(self.caller_id)
@@ -267,7 +278,7 @@ class _CallFlow:
         await self._hangup_quietly(self.callee_id)
         await self._destroy_bridge()
         try:
-            pending = [f for f in (self._opening, *self.legs.values()) if f is not None]
+            pending = [f for f in (self._opening, self._ringing_event, *self.legs.values()) if f is not None]
             if pending:
                 await asyncio.wait(pending)  # a failed write leaves self.call unset
             self.legs = {k: f for k, f in self.legs.items() if not f.exception()}

@@ -4,6 +4,7 @@ from core.events.bus import EventBus, Subscription
 from core.events.types import (
     CallAnswered,
     CallEnded,
+    CallRinging,
     CallStarted,
     DomainEvent,
     ExtensionAdded,
@@ -15,6 +16,7 @@ from core.events.types import (
 __all__ = [
     "CallAnswered",
     "CallEnded",
+    "CallRinging",
     "CallStarted",
     "DomainEvent",
     "EventBus",

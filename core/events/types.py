@@ -36,6 +36,13 @@ class CallStarted(_CallEvent):
     direction: str = "internal"
 
 
+class CallRinging(_CallEvent):
+    """The callee's phone is ringing (the caller hears ringback)."""
+
+    type: Literal["CallRinging"] = "CallRinging"
+    sub_call_id: str
+
+
 class CallAnswered(_CallEvent):
     """The callee answered and both sides are bridged."""
 
@@ -77,7 +84,7 @@ class ExtensionRemoved(_ExtensionEvent):
 
 
 AnyEvent = Annotated[
-    CallStarted | CallAnswered | CallEnded | ExtensionAdded | ExtensionUpdated | ExtensionRemoved,
+    CallStarted | CallRinging | CallAnswered | CallEnded | ExtensionAdded | ExtensionUpdated | ExtensionRemoved,
     Field(discriminator="type"),
 ]
 _adapter: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from core.events import CallAnswered, CallEnded, CallStarted, EventBus
+from core.events import CallAnswered, CallEnded, CallRinging, CallStarted, EventBus
 from core.models import Call, CallLeg
 from core.routing import Disposition
 from core.services.auth import Actor, AuthService
@@ -43,6 +43,12 @@ class CallLog:
         return await CallLeg.create(
             sub_call_id=str(uuid.uuid4()), call=call, role=role, channel_id=channel_id, endpoint=endpoint,
             started_at=_now(),
+        )
+
+    async def ringing(self, call: Call, leg: CallLeg) -> None:
+        """The dialled leg is ringing."""
+        await self._bus.publish(
+            CallRinging(call_id=call.call_id, caller=call.caller, callee=call.callee, sub_call_id=leg.sub_call_id)
         )
 
     async def answered(self, call: Call, legs: list[CallLeg], answered_leg: CallLeg) -> None:

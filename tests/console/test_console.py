@@ -39,6 +39,8 @@ async def test_a_call_shows_live_then_in_recent_calls(daemon):
             await until(pilot, lambda: rows(live) == [["101 Alice", "102", "routing", "—"]])
 
             leg = await daemon.call_log.add_leg(call, "callee", "chan-102", "PJSIP/102")
+            await daemon.call_log.ringing(call, leg)
+            await until(pilot, lambda: rows(live) == [["101 Alice", "102", "ringing", "—"]])
             await daemon.call_log.answered(call, [leg], leg)
             await until(pilot, lambda: rows(live) == [["101 Alice", "102", "up", "0:00"]])
             await until(pilot, lambda: rows(live)[0][3] == "0:01", timeout=3)  # the duration ticks

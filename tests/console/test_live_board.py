@@ -26,6 +26,17 @@ def test_events_after_a_snapshot_are_applied_once():
     assert board.calls == ()
 
 
+def test_ringing_then_answered():
+    board = LiveCallBoard()
+    board.apply({"type": "CallStarted", "call_id": "c2", "caller": "101", "callee": "102", "at": AT})
+    assert [c.state for c in board.calls] == ["routing"]
+    assert board.apply({"type": "CallRinging", "call_id": "c2", "caller": "101", "callee": "102", "at": AT})
+    assert [c.state for c in board.calls] == ["ringing"]
+    assert board.apply({"type": "CallAnswered", "call_id": "c2", "caller": "101", "callee": "102", "at": AT})
+    assert board.apply({"type": "CallRinging", "call_id": "c2", "caller": "101", "callee": "102", "at": AT}) is False
+    assert [c.state for c in board.calls] == ["up"]
+
+
 def test_other_events_leave_the_board_alone():
     board = LiveCallBoard()
     assert board.apply({"type": "ExtensionAdded", "number": "101"}) is False
