@@ -42,7 +42,7 @@ class Daemon:
         self.extensions = ExtensionService(self.auth, self.bus, self.provisioner)
         self.history = CallHistory(self.auth)
         self.call_log = CallLog(self.bus, node=socket.gethostname())
-        self.calls = CallManager(self.call_log, settings.calls)
+        self.calls = CallManager(self.call_log, settings.calls, settings.asterisk.app)
         self.ari = AriSupervisor(
             settings.asterisk, settings.ari, self.calls.on_ari_event, self._on_connected, self._on_disconnected,
             wanted_events=CallManager.ARI_EVENTS,

@@ -212,27 +212,47 @@ def _daemon_up(s: Settings) -> bool:
         return False
 
 
-def _wait_for_daemon(s: Settings, timeout: float = 30) -> dict[str, Any]:
+def _log_tail(path: Path, lines: int = 3) -> str:
+    try:
+        return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _wait_for_daemon(s: Settings, proc: subprocess.Popen[bytes] | None, timeout: float = 30) -> dict[str, Any]:
+    """Until the daemon answers and is connected to Asterisk; a clear error naming the cause otherwise."""
+    log = s.data_dir / "log" / "pbx.log"
     deadline = time.monotonic() + timeout
+    health: dict[str, Any] = {}
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise Failure(f"the daemon exited at start: {_log_tail(log)}")
         with contextlib.suppress(httpx.HTTPError), _api(s) as api:
             r = api.get("health")
-            if r.status_code == 200 and r.json().get("ari_connected"):
-                return dict(r.json())
+            if r.status_code == 401:
+                raise Failure(f"another daemon holds {s.api.host}:{s.api.port} with another token; stop it or "
+                              "set PBX_API__PORT")
+            if r.status_code == 200:
+                health = dict(r.json())
+                if health.get("ari_connected"):
+                    return health
         time.sleep(0.3)
-    raise Failure(f"the daemon did not come up within {timeout:.0f} s; see {s.data_dir / 'log' / 'pbx.log'}")
+    if health:
+        raise Failure(f"the daemon runs but cannot use Asterisk: {health.get('ari_error')}")
+    raise Failure(f"the daemon did not answer within {timeout:.0f} s; see {log}")
 
 
-def _start_daemon_background(s: Settings) -> None:
+def _start_daemon_background(s: Settings) -> subprocess.Popen[bytes] | None:
+    """Start `pbx serve` detached (unless one already answers); its log goes to <data dir>/log/pbx.log."""
     if _daemon_up(s):
-        return
+        return None
     log = s.data_dir / "log" / "pbx.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.Popen(
-        [sys.executable, "-m", "pbx.cli", "serve", "--logfile", str(log)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(log, "a"),  # noqa: SIM115
-        start_new_session=True,
-    )
+    with open(log, "a") as stderr:
+        return subprocess.Popen(
+            [sys.executable, "-m", "pbx.cli", "serve", "--logfile", str(log)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True,
+        )
 
 
 def _stop_daemon(s: Settings) -> bool:
@@ -263,11 +283,10 @@ def up(
         inst.start()
         out.print(f"[green]✓[/] Asterisk on {s.asterisk.bind} (SIP udp/{s.asterisk.sip_port}, ARI {inst.ari_url})")
     seeded = run(lambda: _seed(s))
-    _start_daemon_background(s)
-    health = _wait_for_daemon(s)
-    out.print(f"[green]✓[/] daemon up, API on http://{s.api.host}:{s.api.port} (ARI connected: {health['ari_connected']})")
-    if seeded:
+    if seeded:  # now, before anything else can fail: they are shown only this once
         _print_credentials(s, seeded)
+    health = _wait_for_daemon(s, _start_daemon_background(s))
+    out.print(f"[green]✓[/] daemon up, API on http://{s.api.host}:{s.api.port} (ARI connected: {health['ari_connected']})")
     if console:
         _run_console(s)
     out.print("The PBX keeps running; `pbx down` stops it.")

@@ -36,6 +36,8 @@ from core.services.provisioning import ENDPOINT_EVENTS
 logger = logging.getLogger(__name__)
 
 Event = dict[str, Any]
+CHANNEL_PREFIX = "pbx-"  # ids of the channels we originate
+BRIDGE_PREFIX = "pbx-bridge-"
 # Events after which a channel is of no more use to a flow.
 _GONE = {"StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"}
 
@@ -158,7 +160,7 @@ class _CallFlow:
         await self.m.log.finish(await self._records(), disposition or refusal.disposition, refusal.sip_code)
 
     async def _dial(self, target: DialExtension) -> None:
-        self.callee_id = f"pbx-{uuid.uuid4()}"
+        self.callee_id = f"{CHANNEL_PREFIX}{uuid.uuid4()}"
         self.m._own(self.callee_id, self)
         self.live.channels = self.channels()
         ring_timeout = self.m.settings.ring_timeout
@@ -210,7 +212,7 @@ class _CallFlow:
                 return
 
     async def _bridge(self) -> None:
-        self.bridge_id = f"pbx-bridge-{self.live.call_id}"
+        self.bridge_id = f"{BRIDGE_PREFIX}{self.live.call_id}"
         await self.client.answer(self.caller_id)
         await self.client.create_bridge(self.bridge_id)
         await self.client.add_to_bridge(self.bridge_id, [self.caller_id, self.callee_id])
@@ -301,10 +303,12 @@ class CallManager:
         self,
         log: CallLog,
         settings: CallSettings,
+        app: str = "pbx",
         decide: Callable[[str, str, ExtensionInfo | None, bool], Any] = decide_internal,
     ) -> None:
         self.log = log
         self.settings = settings
+        self.app = app
         self.decide = decide
         self.client: AriClient | None = None
         self.live: dict[str, LiveCall] = {}
@@ -394,12 +398,37 @@ class CallManager:
             await client.subscribe(ENDPOINT_EVENTS)
         self.endpoints = {e["resource"]: e.get("state", "unknown") for e in await client.list_endpoints("PJSIP")}
         self.client = client
-        existing = {c["id"] for c in await client.list_channels()}
+        channels = await client.list_channels()
+        existing = {c["id"] for c in channels}
         for channel_id, flow in list(self._flows.items()):
             if channel_id not in existing:
                 flow.queue.put_nowait(
                     {"type": "ChannelDestroyed", "channel": {"id": channel_id}, "cause": 16, "resync": True}
                 )
+        await self._clear_orphans(client, channels)
+
+    def _is_ours(self, channel: Event) -> bool:
+        dialplan = channel.get("dialplan") or {}
+        in_our_app = dialplan.get("app_name") == "Stasis" and str(dialplan.get("app_data", "")).split(",")[0] == self.app
+        return in_our_app or channel["id"].startswith(CHANNEL_PREFIX)
+
+    async def _clear_orphans(self, client: AriClient, channels: list[Event]) -> None:
+        """Calls in our app that no flow owns (the daemon restarted mid-call) can't be resumed: end them.
+
+        Their records were closed as interrupted at start-up; a caller left in silence is worse.
+        """
+        orphans = [c for c in channels if c["id"] not in self._flows and self._is_ours(c)]
+        for channel in orphans:
+            with contextlib.suppress(AriError):
+                await client.hangup(channel["id"], "normal" if channel.get("state") == "Up" else "congestion")
+        owned_bridges = {flow.bridge_id for flow in self._flows.values()}
+        stale = [b["id"] for b in await client.list_bridges()
+                 if b["id"].startswith(BRIDGE_PREFIX) and b["id"] not in owned_bridges]
+        for bridge_id in stale:
+            with contextlib.suppress(AriError):
+                await client.destroy_bridge(bridge_id)
+        if orphans or stale:
+            logger.warning("ended %d orphaned channels and %d bridges left by a previous run", len(orphans), len(stale))
 
     def detach(self) -> None:
         """ARI went away; flows keep their state until resync."""

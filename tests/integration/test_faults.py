@@ -86,3 +86,18 @@ async def test_wrong_ari_password_is_reported_clearly(pbx, tmp_path):
                 await asyncio.sleep(0.1)
         assert other.health()["status"] == "degraded"
     assert pbx.daemon.health()["ari_connected"]  # the real daemon is unaffected
+
+
+async def test_calls_left_by_a_previous_daemon_are_ended_at_resync(pbx, monkeypatch):
+    # As after a daemon restart mid-call: the caller sits in our Stasis app with no flow that owns it.
+    monkeypatch.setitem(pbx.daemon.calls._stasis_dispatch, "internal", lambda event, args: None)
+    orphan = asyncio.create_task(
+        place_call("101", PASSWORDS["101"], "102", pbx.sip_port, "expect_failure", timeout=20)
+    )
+    async with asyncio.timeout(10):
+        while not [c for c in await pbx.daemon.ari.client.list_channels() if c["id"] not in pbx.daemon.calls._flows]:
+            await asyncio.sleep(0.1)
+    await pbx.daemon.calls.resync(pbx.daemon.ari.client)
+    result = await orphan
+    assert result.ok and result.final_code == 503  # told at once, not left in silence
+    assert await pbx.daemon.ari.client.list_channels() == []
