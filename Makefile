@@ -23,7 +23,9 @@ bench: system-deps venv asterisk
 	$(BIN)/python -m bench.call_setup
 
 lint: venv
-	$(BIN)/ruff check core console bot asterisk pbx tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy core
 
 # Debian packages: python3-venv (to build the venv), sip-tester (sipp, for tests and bench).
 system-deps:

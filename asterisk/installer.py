@@ -74,8 +74,11 @@ def find_system_asterisk() -> AsteriskDist | None:
     moddir = dirs.get("astmoddir") or next(
         (
             str(p)
-            for p in sorted(Path("/usr/lib").glob("*/asterisk/modules"))
-            + [Path("/usr/lib/asterisk/modules"), Path("/usr/lib64/asterisk/modules")]
+            for p in [
+                *sorted(Path("/usr/lib").glob("*/asterisk/modules")),
+                Path("/usr/lib/asterisk/modules"),
+                Path("/usr/lib64/asterisk/modules"),
+            ]
             if p.is_dir()
         ),
         "/usr/lib/asterisk/modules",
@@ -320,8 +323,8 @@ class _Installer:
         fetch = [ln.removeprefix("W: ") for ln in lines if "Failed to fetch" in ln]
         errors = [ln for ln in lines if ln.startswith(("E:", "Err:"))] or lines or ["apt-get failed"]
         return AsteriskError(
-            f"Downloading Asterisk from {self.mirror} failed ({fetch[0] if fetch else errors[-1]}). Check that "
-            f"this machine can reach the mirror (log: {self.log}), or {FALLBACK_HINT}."
+            f"Downloading Asterisk from {self.mirror} failed ({fetch[0] if fetch else errors[-1]}). "
+            f"Check that this machine can reach the mirror (log: {self.log}), or {FALLBACK_HINT}."
         )
 
     def _download(self) -> list[str]:

@@ -12,6 +12,7 @@ Scenarios live in ``asterisk/sipp/*.xml``:
 * callers: ``call_<scenario>.xml``; all do INVITE -> 401 -> ACK -> INVITE + digest. The caller number is
   ``-key caller N`` and ``-au N -ap PW``, the dialled number is ``-s``; hold times are ``-d`` ms.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -48,16 +49,28 @@ CALL_SCENARIOS = {
 #: final responses call_expect_failure.xml accepts
 FAILURE_CODES = frozenset({403, 404, 408, 480, 484, 486, 487, 488, 500, 502, 503, 600, 603})
 #: the final code each caller scenario must see to count as ok
-_EXPECTED_FINAL = {"answered_caller_bye": {200}, "answered_wait_bye": {200}, "bench": {200},
-                   "expect_failure": FAILURE_CODES, "cancel": {487}}
+_EXPECTED_FINAL = {
+    "answered_caller_bye": {200},
+    "answered_wait_bye": {200},
+    "bench": {200},
+    "expect_failure": FAILURE_CODES,
+    "cancel": {487},
+}
 _STDERR_NOISE = re.compile(r"^(In pcap |max pkt length|base port |Resolving remote host)")
 
 
 class SippError(RuntimeError):
     """sipp failed or timed out; the message carries sipp's stderr / error-log tail."""
 
-    def __init__(self, message: str, *, returncode: int | None = None, stderr_tail: str = "",
-                 message_log: str = "", setup_ms: list[float] | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        returncode: int | None = None,
+        stderr_tail: str = "",
+        message_log: str = "",
+        setup_ms: list[float] | None = None,
+    ):
         details = f"{message} (sipp returncode={returncode})"
         if stderr_tail:
             details += f"\n--- sipp stderr/errors (tail) ---\n{stderr_tail}"
@@ -67,6 +80,7 @@ class SippError(RuntimeError):
 
 
 # ---------------------------------------------------------------------------------------------- ports
+
 
 def free_udp_port(host: str = "127.0.0.1") -> int:
     """A UDP port on ``host`` that is free right now (the kernel's pick from the ephemeral range)."""
@@ -125,7 +139,7 @@ def parse_message_log(text: str) -> list[SipMessage]:
     """Parse a sipp ``-trace_msg`` message log into messages (other entries and a torn tail are skipped)."""
     parts = _SEPARATOR.split(text.replace("\r\n", "\n"))
     out = []
-    for stamp, body in zip(parts[1::2], parts[2::2]):
+    for stamp, body in zip(parts[1::2], parts[2::2], strict=False):  # a torn tail has no body
         head, _, sip = body.lstrip("\n").partition("\n")
         if " message sent " not in head and " message received " not in head:
             continue
@@ -174,8 +188,13 @@ def summarize_calls(messages: list[SipMessage]) -> dict[str, CallSummary]:
         codes: list[int] = []
         t200 = None
         for m in messages:
-            if (not m.sent and m.call_id == call_id and m.cseq == cseq and m.cseq_method == "INVITE"
-                    and m.code is not None):
+            if (
+                not m.sent
+                and m.call_id == call_id
+                and m.cseq == cseq
+                and m.cseq_method == "INVITE"
+                and m.code is not None
+            ):
                 if not codes or codes[-1] != m.code:
                     codes.append(m.code)
                 if m.code == 200 and t200 is None:
@@ -186,6 +205,7 @@ def summarize_calls(messages: list[SipMessage]) -> dict[str, CallSummary]:
 
 
 # ------------------------------------------------------------------------------------ processes
+
 
 def _tail(text: str, limit: int = 3000) -> str:
     lines = [ln for ln in text.splitlines() if ln.strip() and not _STDERR_NOISE.match(ln)]
@@ -213,17 +233,42 @@ class _Sipp:
     def args(self, scenario: str, local_ip: str, remote: str, *extra: str) -> list[str]:
         """Command line: the options every run gets (free SIP, media pair and control ports, logs, no
         keyboard), then ``extra``, then the remote ``host:port``."""
-        return [SIPP_BIN, "-sf", str(SCENARIO_DIR / scenario), "-i", local_ip, "-p", str(free_udp_port(local_ip)),
-                "-mi", local_ip, "-mp", str(free_port_pair(local_ip)),
-                "-ci", local_ip, "-cp", str(free_udp_port(local_ip)),  # else every sipp grabs 0.0.0.0:8888+
-                "-nostdin", "-trace_msg", "-message_file", str(self.message_file),
-                "-trace_err", "-error_file", str(self.workdir / f"{self.name}.errors.log"), *extra, remote]
+        return [
+            SIPP_BIN,
+            "-sf",
+            str(SCENARIO_DIR / scenario),
+            "-i",
+            local_ip,
+            "-p",
+            str(free_udp_port(local_ip)),
+            "-mi",
+            local_ip,
+            "-mp",
+            str(free_port_pair(local_ip)),
+            "-ci",
+            local_ip,
+            "-cp",
+            str(free_udp_port(local_ip)),  # else every sipp grabs 0.0.0.0:8888+
+            "-nostdin",
+            "-trace_msg",
+            "-message_file",
+            str(self.message_file),
+            "-trace_err",
+            "-error_file",
+            str(self.workdir / f"{self.name}.errors.log"),
+            *extra,
+            remote,
+        ]
 
     async def start(self, args: list[str]) -> None:
         with open(self.workdir / f"{self.name}.stderr.txt", "wb") as err:  # noqa: ASYNC230 (local, instant)
             self.proc = await asyncio.create_subprocess_exec(
-                *args, cwd=self.workdir, stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL, stderr=err)  # stdout = sipp's screen: not wanted
+                *args,
+                cwd=self.workdir,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=err,
+            )  # stdout = sipp's screen: not wanted
 
     async def wait(self, timeout: float) -> bool:
         """Wait for exit; False on timeout (the process is left running)."""
@@ -274,6 +319,7 @@ class _Sipp:
 
 # ----------------------------------------------------------------------------------------- calls
 
+
 @dataclass
 class CallResult:
     """Outcome of one ``place_call``. ``final_code``/``codes_seen`` concern the authenticated INVITE."""
@@ -290,24 +336,61 @@ class CallResult:
     def check(self) -> CallResult:
         """Return self if ok, else raise SippError with the details."""
         if not self.ok:
-            raise SippError(f"call scenario {self.scenario!r} failed: final_code={self.final_code} "
-                            f"codes_seen={self.codes_seen}", returncode=self.returncode,
-                            stderr_tail=self.stderr_tail, message_log=self.message_log)
+            raise SippError(
+                f"call scenario {self.scenario!r} failed: final_code={self.final_code} "
+                f"codes_seen={self.codes_seen}",
+                returncode=self.returncode,
+                stderr_tail=self.stderr_tail,
+                message_log=self.message_log,
+            )
         return self
 
 
-def _caller_args(sipp: _Sipp, scenario: str, caller: str, password: str, dialled: str, remote: str,
-                 local_ip: str, hold_ms: int, recv_timeout_ms: int, *extra: str) -> list[str]:
-    return sipp.args(scenario, local_ip, remote, "-key", "caller", caller, "-s", dialled, "-au", caller,
-                     "-ap", password, "-d", str(hold_ms),
-                     "-recv_timeout", str(recv_timeout_ms),  # an unanswered recv fails (CANCEL/BYE) the call
-                     *extra)
+def _caller_args(
+    sipp: _Sipp,
+    scenario: str,
+    caller: str,
+    password: str,
+    dialled: str,
+    remote: str,
+    local_ip: str,
+    hold_ms: int,
+    recv_timeout_ms: int,
+    *extra: str,
+) -> list[str]:
+    return sipp.args(
+        scenario,
+        local_ip,
+        remote,
+        "-key",
+        "caller",
+        caller,
+        "-s",
+        dialled,
+        "-au",
+        caller,
+        "-ap",
+        password,
+        "-d",
+        str(hold_ms),
+        "-recv_timeout",
+        str(recv_timeout_ms),  # an unanswered recv fails (CANCEL/BYE) the call
+        *extra,
+    )
 
 
-async def place_call(caller: str, password: str, dialled: str, pbx_sip_port: int,
-                     scenario: str = "answered_caller_bye", *, hold_ms: int = 1000,
-                     timeout: float | None = None, pbx_host: str = "127.0.0.1",
-                     local_ip: str = "127.0.0.1") -> CallResult:
+async def place_call(
+    caller: str,
+    password: str,
+    dialled: str,
+    pbx_sip_port: int,
+    scenario: str = "answered_caller_bye",
+    *,
+    hold_ms: int = 1000,
+    timeout: float | None = None,
+    pbx_host: str = "127.0.0.1",
+    local_ip: str = "127.0.0.1",
+) -> CallResult:
     """Place one call from phone ``caller`` (digest auth with ``password``) to ``dialled``.
 
     ``scenario``: answered_caller_bye (hold ``hold_ms`` then BYE), answered_wait_bye (wait up to 60 s for
@@ -320,9 +403,22 @@ async def place_call(caller: str, password: str, dialled: str, pbx_sip_port: int
         timeout = 75.0 if scenario == "answered_wait_bye" else hold_ms / 1000 + 20.0
     with tempfile.TemporaryDirectory(prefix="sipp-call-") as wd:
         sipp = _Sipp(Path(wd), "call")
-        rc = await sipp.run(_caller_args(sipp, xml, caller, password, dialled, f"{pbx_host}:{pbx_sip_port}",
-                                         local_ip, hold_ms, max(1000, int(timeout * 1000) - 2000), "-m", "1"),
-                           timeout)
+        rc = await sipp.run(
+            _caller_args(
+                sipp,
+                xml,
+                caller,
+                password,
+                dialled,
+                f"{pbx_host}:{pbx_sip_port}",
+                local_ip,
+                hold_ms,
+                max(1000, int(timeout * 1000) - 2000),
+                "-m",
+                "1",
+            ),
+            timeout,
+        )
         text, err = sipp.message_log(), sipp.stderr_tail()
     if rc is None:
         err = f"sipp killed after {timeout:.1f} s timeout\n{err}"
@@ -332,9 +428,19 @@ async def place_call(caller: str, password: str, dialled: str, pbx_sip_port: int
     return CallResult(ok, s.final_code, s.codes_seen, s.setup_ms, rc, err, text, scenario)
 
 
-async def run_calls(caller: str, password: str, dialled: str, pbx_sip_port: int, n: int,
-                    rate: float = 10.0, *, hold_ms: int = 200, timeout: float | None = None,
-                    pbx_host: str = "127.0.0.1", local_ip: str = "127.0.0.1") -> list[float]:
+async def run_calls(
+    caller: str,
+    password: str,
+    dialled: str,
+    pbx_sip_port: int,
+    n: int,
+    rate: float = 10.0,
+    *,
+    hold_ms: int = 200,
+    timeout: float | None = None,
+    pbx_host: str = "127.0.0.1",
+    local_ip: str = "127.0.0.1",
+) -> list[float]:
     """Benchmark: ``n`` calls with call_bench.xml in ONE sipp run (``-m n -r rate``), each answered, held
     ``hold_ms`` and hung up by the caller. Returns the per-call set-up times (INVITE+auth sent -> 200
     received, ms) in call order. Raises SippError (partial times in ``.setup_ms``) unless all n succeed."""
@@ -342,20 +448,35 @@ async def run_calls(caller: str, password: str, dialled: str, pbx_sip_port: int,
         timeout = n / rate + hold_ms / 1000 + 30.0
     with tempfile.TemporaryDirectory(prefix="sipp-bench-") as wd:
         sipp = _Sipp(Path(wd), "bench")
-        args = _caller_args(sipp, CALL_SCENARIOS["bench"], caller, password, dialled,
-                            f"{pbx_host}:{pbx_sip_port}", local_ip, hold_ms, 10000, "-m", str(n), "-r", str(rate))
+        args = _caller_args(
+            sipp,
+            CALL_SCENARIOS["bench"],
+            caller,
+            password,
+            dialled,
+            f"{pbx_host}:{pbx_sip_port}",
+            local_ip,
+            hold_ms,
+            10000,
+            "-m",
+            str(n),
+            "-r",
+            str(rate),
+        )
         rc = await sipp.run(args, timeout)
         text, err = sipp.message_log(), sipp.stderr_tail()
     calls = summarize_calls(parse_message_log(text)).values()
     times = [c.setup_ms for c in calls if c.setup_ms is not None]
     if rc != 0 or len(times) != n:
         why = f"killed after {timeout:.1f} s timeout" if rc is None else f"{len(times)}/{n} calls answered"
-        raise SippError(f"benchmark run failed: {why}", returncode=rc, stderr_tail=err, message_log=text,
-                        setup_ms=times)
+        raise SippError(
+            f"benchmark run failed: {why}", returncode=rc, stderr_tail=err, message_log=text, setup_ms=times
+        )
     return times
 
 
 # ----------------------------------------------------------------------------------------- phones
+
 
 class SippPhone:
     """A registered test phone: ``async with SippPhone("102", "pw", 5060, "busy") as phone: ...``.
@@ -367,13 +488,26 @@ class SippPhone:
     exiting unregisters (Expires: 0) and stops sipp.
     """
 
-    def __init__(self, number: str, password: str, pbx_sip_port: int, behaviour: str = "answer", *,
-                 hold_ms: int = 2000, pbx_host: str = "127.0.0.1", local_ip: str = "127.0.0.1",
-                 register_timeout: float = 10.0):
+    def __init__(
+        self,
+        number: str,
+        password: str,
+        pbx_sip_port: int,
+        behaviour: str = "answer",
+        *,
+        hold_ms: int = 2000,
+        pbx_host: str = "127.0.0.1",
+        local_ip: str = "127.0.0.1",
+        register_timeout: float = 10.0,
+    ):
         if behaviour not in PHONE_BEHAVIOURS:
             raise ValueError(f"behaviour must be one of {sorted(PHONE_BEHAVIOURS)}")
         self.number, self.password, self.behaviour, self.hold_ms = number, password, behaviour, hold_ms
-        self.remote, self.local_ip, self.register_timeout = f"{pbx_host}:{pbx_sip_port}", local_ip, register_timeout
+        self.remote, self.local_ip, self.register_timeout = (
+            f"{pbx_host}:{pbx_sip_port}",
+            local_ip,
+            register_timeout,
+        )
         self.sip_port: int | None = None
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._sipp: _Sipp | None = None
@@ -385,9 +519,24 @@ class SippPhone:
         self._tmp = tempfile.TemporaryDirectory(prefix=f"sipp-phone-{self.number}-")
         self._sipp = _Sipp(Path(self._tmp.name), "phone")
         args = self._sipp.args(
-            "register.xml", self.local_ip, self.remote, "-oocsf", str(SCENARIO_DIR / PHONE_BEHAVIOURS[self.behaviour]),
-            "-s", self.number, "-au", self.number, "-ap", self.password, "-m", "1", "-d", str(self.hold_ms),
-            "-aa", "-rtp_echo")
+            "register.xml",
+            self.local_ip,
+            self.remote,
+            "-oocsf",
+            str(SCENARIO_DIR / PHONE_BEHAVIOURS[self.behaviour]),
+            "-s",
+            self.number,
+            "-au",
+            self.number,
+            "-ap",
+            self.password,
+            "-m",
+            "1",
+            "-d",
+            str(self.hold_ms),
+            "-aa",
+            "-rtp_echo",
+        )
         self.sip_port = int(args[args.index("-p") + 1])
         try:
             await self._sipp.start(args)
@@ -419,19 +568,38 @@ class SippPhone:
             await asyncio.sleep(0.02)
 
     def _error(self, message: str) -> SippError:
-        return SippError(message, returncode=self._sipp.proc.returncode, stderr_tail=self._sipp.stderr_tail(),
-                         message_log=self._sipp.message_log())
+        return SippError(
+            message,
+            returncode=self._sipp.proc.returncode,
+            stderr_tail=self._sipp.stderr_tail(),
+            message_log=self._sipp.message_log(),
+        )
 
     async def unregister(self, timeout: float = 5.0) -> bool:
         """REGISTER Expires: 0 (``Contact: *``) from a separate short sipp run. Logs, never raises."""
         sipp = _Sipp(Path(self._tmp.name), "unregister")
-        args = sipp.args("unregister.xml", self.local_ip, self.remote,
-                         "-s", self.number, "-au", self.number, "-ap", self.password, "-m", "1")
+        args = sipp.args(
+            "unregister.xml",
+            self.local_ip,
+            self.remote,
+            "-s",
+            self.number,
+            "-au",
+            self.number,
+            "-ap",
+            self.password,
+            "-m",
+            "1",
+        )
         rc = await sipp.run(args, timeout)
         if rc == 0:
             return True
-        self.unregister_error = SippError(f"unregister {self.number} failed", returncode=rc,
-                                          stderr_tail=sipp.stderr_tail(), message_log=sipp.message_log())
+        self.unregister_error = SippError(
+            f"unregister {self.number} failed",
+            returncode=rc,
+            stderr_tail=sipp.stderr_tail(),
+            message_log=sipp.message_log(),
+        )
         log.warning("%s", self.unregister_error)
         return False
 
@@ -452,8 +620,9 @@ class SippPhone:
     def invites_received(self) -> int:
         """How many calls rang this phone: distinct Call-IDs of received INVITEs (retransmissions and
         re-INVITEs count once)."""
-        return len({m.call_id for m in parse_message_log(self.message_log())
-                    if not m.sent and m.method == "INVITE"})
+        return len(
+            {m.call_id for m in parse_message_log(self.message_log()) if not m.sent and m.method == "INVITE"}
+        )
 
     async def wait_invites(self, n: int = 1, timeout: float = 5.0) -> int:
         """Poll until at least ``n`` INVITEs arrived or ``timeout`` s passed; returns the count."""

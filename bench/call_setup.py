@@ -33,23 +33,44 @@ TARGET_RATIO = 1.5
 async def _add_baseline_caller(lab) -> None:
     """A phone account whose calls go straight to the dialplan's Dial(), bypassing our app."""
     client = lab.daemon.ari.client
-    await client.push_config("auth", BASELINE_CALLER, {"auth_type": "userpass", "username": BASELINE_CALLER,
-                                                       "password": BASELINE_PASSWORD})
+    await client.push_config(
+        "auth",
+        BASELINE_CALLER,
+        {"auth_type": "userpass", "username": BASELINE_CALLER, "password": BASELINE_PASSWORD},
+    )
     await client.push_config("aor", BASELINE_CALLER, {"max_contacts": "1", "qualify_frequency": "0"})
-    await client.push_config("endpoint", BASELINE_CALLER, {
-        "context": "bench-direct", "disallow": "all", "allow": "ulaw,alaw,gsm", "direct_media": "no",
-        "rtp_symmetric": "yes", "force_rport": "yes", "rewrite_contact": "yes", "auth": BASELINE_CALLER,
-        "aors": BASELINE_CALLER, "media_address": "127.0.0.1", "bind_rtp_to_media_address": "yes",
-    })
+    await client.push_config(
+        "endpoint",
+        BASELINE_CALLER,
+        {
+            "context": "bench-direct",
+            "disallow": "all",
+            "allow": "ulaw,alaw,gsm",
+            "direct_media": "no",
+            "rtp_symmetric": "yes",
+            "force_rport": "yes",
+            "rewrite_contact": "yes",
+            "auth": BASELINE_CALLER,
+            "aors": BASELINE_CALLER,
+            "media_address": "127.0.0.1",
+            "bind_rtp_to_media_address": "yes",
+        },
+    )
 
 
 def _pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) >= 2 else values[0]
 
 
+def _dist():  # type: ignore[no-untyped-def]
+    dist_dir = Path(
+        os.environ.get("PBX_ASTERISK__DIST_DIR") or "~/.local/share/pbx/asterisk/dist"
+    ).expanduser()
+    return load(dist_dir) or install(dist_dir)
+
+
 async def main(calls: int, rounds: int, rate: float) -> float:
-    dist_dir = Path(os.environ.get("PBX_ASTERISK__DIST_DIR") or "~/.local/share/pbx/asterisk/dist").expanduser()
-    dist = load(dist_dir) or install(dist_dir)
+    dist = await asyncio.to_thread(_dist)
     stasis: list[float] = []
     baseline: list[float] = []
     with tempfile.TemporaryDirectory(prefix="pbx-bench-") as tmp:
@@ -58,12 +79,16 @@ async def main(calls: int, rounds: int, rate: float) -> float:
             async with SippPhone(CALLEE, PASSWORDS[CALLEE], lab.sip_port, "answer"):
                 # warm-up: first calls pay for caches and lazy loading on both paths
                 await run_calls(CALLER, PASSWORDS[CALLER], CALLEE, lab.sip_port, 5, rate, hold_ms=100)
-                await run_calls(BASELINE_CALLER, BASELINE_PASSWORD, CALLEE, lab.sip_port, 5, rate, hold_ms=100)
+                await run_calls(
+                    BASELINE_CALLER, BASELINE_PASSWORD, CALLEE, lab.sip_port, 5, rate, hold_ms=100
+                )
                 for _ in range(rounds):
-                    stasis += await run_calls(CALLER, PASSWORDS[CALLER], CALLEE, lab.sip_port, calls, rate,
-                                              hold_ms=100)
-                    baseline += await run_calls(BASELINE_CALLER, BASELINE_PASSWORD, CALLEE, lab.sip_port, calls,
-                                                rate, hold_ms=100)
+                    stasis += await run_calls(
+                        CALLER, PASSWORDS[CALLER], CALLEE, lab.sip_port, calls, rate, hold_ms=100
+                    )
+                    baseline += await run_calls(
+                        BASELINE_CALLER, BASELINE_PASSWORD, CALLEE, lab.sip_port, calls, rate, hold_ms=100
+                    )
             answered = sum(1 for e in lab.events if e.type == "CallAnswered")
     med_s, med_b = statistics.median(stasis), statistics.median(baseline)
     ratio = med_s / med_b
@@ -71,12 +96,19 @@ async def main(calls: int, rounds: int, rate: float) -> float:
     for col in ("path", "median ms", "p90 ms", "min ms", "max ms"):
         table.add_column(col, justify="right" if col != "path" else "left")
     for name, values in (("Stasis app (pbx)", stasis), ("dialplan Dial() (baseline)", baseline)):
-        table.add_row(name, f"{statistics.median(values):.2f}", f"{_pct(values, 90):.2f}",
-                      f"{min(values):.2f}", f"{max(values):.2f}")
+        table.add_row(
+            name,
+            f"{statistics.median(values):.2f}",
+            f"{_pct(values, 90):.2f}",
+            f"{min(values):.2f}",
+            f"{max(values):.2f}",
+        )
     console = Console()
     console.print(table)
     verdict = "[green]within[/]" if ratio <= TARGET_RATIO else "[red]over[/]"
-    console.print(f"ratio of medians (Stasis / dialplan): [bold]{ratio:.2f}[/] — {verdict} the target {TARGET_RATIO}")
+    console.print(
+        f"ratio of medians (Stasis / dialplan): [bold]{ratio:.2f}[/] — {verdict} the target {TARGET_RATIO}"
+    )
     console.print(f"(the daemon recorded {answered} answered calls through the Stasis path)")
     return ratio
 

@@ -44,7 +44,11 @@ class Daemon:
         self.call_log = CallLog(self.bus, node=socket.gethostname())
         self.calls = CallManager(self.call_log, settings.calls, settings.asterisk.app)
         self.ari = AriSupervisor(
-            settings.asterisk, settings.ari, self.calls.on_ari_event, self._on_connected, self._on_disconnected,
+            settings.asterisk,
+            settings.ari,
+            self.calls.on_ari_event,
+            self._on_connected,
+            self._on_disconnected,
             wanted_events=CallManager.ARI_EVENTS,
         )
         self.api_port: int | None = None
@@ -99,7 +103,7 @@ class Daemon:
             app, log_level="warning", lifespan="off", ws="websockets-sansio", timeout_graceful_shutdown=2
         )
         self._server = uvicorn.Server(config)
-        self._server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]  # the CLI owns signals
+        self._server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]  # the CLI owns signals
         api_task = asyncio.create_task(self._server.serve(sockets=[sock]), name="api")
         ari_task = asyncio.create_task(self.ari.run(), name="ari")
         try:

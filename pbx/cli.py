@@ -27,7 +27,9 @@ T = TypeVar("T")
 out = Console()
 err = Console(stderr=True)
 
-app = typer.Typer(help="A self-hosted virtual PBX run by ChatOps.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="A self-hosted virtual PBX run by ChatOps.", no_args_is_help=True, add_completion=False
+)
 asterisk_app = typer.Typer(help="Install and run the local Asterisk.", no_args_is_help=True)
 ext_app = typer.Typer(help="Internal numbers (SIP extensions).", no_args_is_help=True)
 app.add_typer(asterisk_app, name="asterisk")
@@ -71,7 +73,6 @@ def _actor_name() -> str:
 # -- the local Asterisk ------------------------------------------------------------------------
 def _instance(s: Settings) -> Any:
     from asterisk.installer import install, load
-
     from asterisk.instance import AsteriskInstance
 
     dist_dir = s.asterisk.dist_dir or s.data_dir / "asterisk" / "dist"
@@ -101,7 +102,9 @@ def _require_managed(s: Settings) -> None:
 
 
 @asterisk_app.command("install")
-def asterisk_install(force: Annotated[bool, typer.Option(help="unpack again from the cached packages")] = False) -> None:
+def asterisk_install(
+    force: Annotated[bool, typer.Option(help="unpack again from the cached packages")] = False,
+) -> None:
     """Install Asterisk (a system one >= 20 if present, else Debian sid's, unpacked under the data dir)."""
     from asterisk.installer import install
 
@@ -219,7 +222,9 @@ def _log_tail(path: Path, lines: int = 3) -> str:
         return "(no log)"
 
 
-def _wait_for_daemon(s: Settings, proc: subprocess.Popen[bytes] | None, timeout: float = 30) -> dict[str, Any]:
+def _wait_for_daemon(
+    s: Settings, proc: subprocess.Popen[bytes] | None, timeout: float = 30
+) -> dict[str, Any]:
     """Until the daemon answers and is connected to Asterisk; a clear error naming the cause otherwise."""
     log = s.data_dir / "log" / "pbx.log"
     deadline = time.monotonic() + timeout
@@ -230,8 +235,10 @@ def _wait_for_daemon(s: Settings, proc: subprocess.Popen[bytes] | None, timeout:
         with contextlib.suppress(httpx.HTTPError), _api(s) as api:
             r = api.get("health")
             if r.status_code == 401:
-                raise Failure(f"another daemon holds {s.api.host}:{s.api.port} with another token; stop it or "
-                              "set PBX_API__PORT")
+                raise Failure(
+                    f"another daemon holds {s.api.host}:{s.api.port} with another token; stop it or "
+                    "set PBX_API__PORT"
+                )
             if r.status_code == 200:
                 health = dict(r.json())
                 if health.get("ari_connected"):
@@ -251,7 +258,10 @@ def _start_daemon_background(s: Settings) -> subprocess.Popen[bytes] | None:
     with open(log, "a") as stderr:
         return subprocess.Popen(
             [sys.executable, "-m", "pbx.cli", "serve", "--logfile", str(log)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
         )
 
 
@@ -281,12 +291,15 @@ def up(
     if s.asterisk.mode == "managed":
         inst = _instance(s)
         inst.start()
-        out.print(f"[green]✓[/] Asterisk on {s.asterisk.bind} (SIP udp/{s.asterisk.sip_port}, ARI {inst.ari_url})")
+        out.print(
+            f"[green]✓[/] Asterisk on {s.asterisk.bind} (SIP udp/{s.asterisk.sip_port}, ARI {inst.ari_url})"
+        )
     seeded = run(lambda: _seed(s))
     if seeded:  # now, before anything else can fail: they are shown only this once
         _print_credentials(s, seeded)
     health = _wait_for_daemon(s, _start_daemon_background(s))
-    out.print(f"[green]✓[/] daemon up, API on http://{s.api.host}:{s.api.port} (ARI connected: {health['ari_connected']})")
+    api_url = f"http://{s.api.host}:{s.api.port}"
+    out.print(f"[green]✓[/] daemon up, API on {api_url} (ARI connected: {health['ari_connected']})")
     if console:
         _run_console(s)
     out.print("The PBX keeps running; `pbx down` stops it.")
@@ -349,7 +362,9 @@ def _print_credentials(s: Settings, rows: list[dict[str, Any]]) -> None:
     for col in ("number", "name", "password", "server"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["number"], r["name"], r["sip_password"], f"{s.asterisk.bind}:{s.asterisk.sip_port} (UDP)")
+        table.add_row(
+            r["number"], r["name"], r["sip_password"], f"{s.asterisk.bind}:{s.asterisk.sip_port} (UDP)"
+        )
     out.print(table)
 
 
@@ -423,10 +438,15 @@ def ext_list() -> None:
     s = settings()
     rows = _via_daemon_or_local(s, lambda api: api.get("extensions"), lambda svc, who: svc.list(who))
     table = Table("number", "name", "enabled", "registered")
-    for r in rows:
-        r = r if isinstance(r, dict) else asdict(r)
+    for row in rows:
+        r = row if isinstance(row, dict) else asdict(row)
         reg = r.get("registered")
-        table.add_row(r["number"], r["name"], "yes" if r["enabled"] else "no", "?" if reg is None else ("yes" if reg else "no"))
+        table.add_row(
+            r["number"],
+            r["name"],
+            "yes" if r["enabled"] else "no",
+            "?" if reg is None else ("yes" if reg else "no"),
+        )
     out.print(table)
 
 
@@ -434,7 +454,9 @@ def ext_list() -> None:
 def ext_rm(number: Annotated[str, typer.Argument(help="the internal number to delete")]) -> None:
     """Delete an internal number."""
     s = settings()
-    _via_daemon_or_local(s, lambda api: api.delete(f"extensions/{number}"), lambda svc, who: svc.remove(who, number))
+    _via_daemon_or_local(
+        s, lambda api: api.delete(f"extensions/{number}"), lambda svc, who: svc.remove(who, number)
+    )
     out.print(f"internal number {number} removed")
 
 
@@ -453,8 +475,13 @@ def calls(last: Annotated[int, typer.Option("--last", min=1, max=1000, help="how
     table = Table("started", "caller", "callee", "disposition", "SIP", "duration", "call id")
     for c in run(go):
         table.add_row(
-            c["started_at"][:19].replace("T", " "), c["caller"], c["callee"], c["disposition"],
-            str(c["sip_code"] or ""), f"{c['duration']:.1f}s", c["call_id"],
+            c["started_at"][:19].replace("T", " "),
+            c["caller"],
+            c["callee"],
+            c["disposition"],
+            str(c["sip_code"] or ""),
+            f"{c['duration']:.1f}s",
+            c["call_id"],
         )
     out.print(table)
 

@@ -82,8 +82,14 @@ async def lab_pbx(
     sip, http = free_sip_port(), ari_http_port or free_tcp_port()
     rtp = random.randrange(20000, 59000, 1000)
     ari_password = secrets.token_hex(16)
-    asterisk_cfg = {"sip_port": sip, "http_port": http, "rtp_start": rtp, "rtp_end": rtp + 998,
-                    "ari_password": ari_password, "ari_url": ari_url}
+    asterisk_cfg = {
+        "sip_port": sip,
+        "http_port": http,
+        "rtp_start": rtp,
+        "rtp_end": rtp + 998,
+        "ari_password": ari_password,
+        "ari_url": ari_url,
+    }
     asterisk_cfg |= overrides.pop("asterisk", {})
     settings = Settings(
         data_dir=workdir / "data",
@@ -92,8 +98,15 @@ async def lab_pbx(
         **overrides,
     )
     inst = AsteriskInstance(
-        dist, workdir / "ast", sip_port=sip, http_port=http, rtp_start=rtp, rtp_end=rtp + 998,
-        ari_user=settings.asterisk.ari_user, ari_password=ari_password, app=settings.asterisk.app,
+        dist,
+        workdir / "ast",
+        sip_port=sip,
+        http_port=http,
+        rtp_start=rtp,
+        rtp_end=rtp + 998,
+        ari_user=settings.asterisk.ari_user,
+        ari_password=ari_password,
+        app=settings.asterisk.app,
     )
     await asyncio.to_thread(inst.start)
     try:

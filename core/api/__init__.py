@@ -75,7 +75,9 @@ def create_app(
     async def actor(authorization: Annotated[str | None, Header()] = None) -> Actor:
         found = await auth.actor_for_token(_bearer(authorization), "api")
         if found is None:
-            raise HTTPException(401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"}
+            )
         return found
 
     Who = Annotated[Actor, Depends(actor)]
@@ -97,9 +99,7 @@ def create_app(
     @app.get("/api/extensions")
     async def list_extensions(who: Who) -> list[dict[str, Any]]:
         registered = await daemon.registrations()
-        return [
-            asdict(e) | {"registered": registered.get(e.number)} for e in await extensions.list(who)
-        ]
+        return [asdict(e) | {"registered": registered.get(e.number)} for e in await extensions.list(who)]
 
     @app.post("/api/extensions", status_code=201)
     async def add_extension(body: ExtensionIn, who: Who) -> dict[str, Any]:
@@ -107,7 +107,9 @@ def create_app(
 
     @app.patch("/api/extensions/{number}")
     async def update_extension(number: str, body: ExtensionPatch, who: Who) -> dict[str, Any]:
-        view = await extensions.update(who, number, name=body.name, enabled=body.enabled, password=body.password)
+        view = await extensions.update(
+            who, number, name=body.name, enabled=body.enabled, password=body.password
+        )
         return asdict(view)
 
     @app.delete("/api/extensions/{number}", status_code=204)

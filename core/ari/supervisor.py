@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import asyncari
 import httpx
 from asyncari.model import CLASS_MAP
@@ -77,7 +78,7 @@ class AriSupervisor:
                 await self._session()
             except asyncio.CancelledError:
                 raise
-            except BaseException as exc:  # noqa: BLE001 - anyio may wrap errors in groups
+            except BaseException as exc:
                 self.last_error = _describe(exc)
                 logger.warning("ARI connection lost: %s", self.last_error)
             finally:
@@ -97,11 +98,13 @@ class AriSupervisor:
             base_url=base + "ari/", auth=(self._ast.ari_user, self._ast.ari_password), timeout=5.0
         ) as http:
             await self._preflight(http)
-            async with asyncari.connect(base, self._ast.app, self._ast.ari_user, self._ast.ari_password) as ari:
+            async with asyncari.connect(
+                base, self._ast.app, self._ast.ari_user, self._ast.ari_password
+            ) as ari:
                 client = AsyncariClient(ari, http, self._ast.app)
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(self._pump, ari)
-                    await anyio.sleep(0)  # let the pump register before anything can happen
+                    await anyio.lowlevel.checkpoint()  # let the pump register before anything can happen
                     if self._wanted is not None:
                         await self._filter_events(http)
                     await self._probe(http)  # events really flow before we say we're up

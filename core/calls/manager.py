@@ -83,10 +83,18 @@ class _CallFlow:
         self.callee_id: str | None = None
         self.bridge_id: str | None = None
         self.call: Call | None = None
+        self.live = LiveCall(
+            str(uuid.uuid4()),
+            self.caller_number,
+            self.caller_name,
+            dialled,
+            "routing",
+            datetime.now(UTC),
+            channels=[self.caller_id],
+        )
         self._opening: asyncio.Future[Call] | None = None
         self._ringing_event: asyncio.Future[None] | None = None
         self.legs: dict[str, asyncio.Future[CallLeg]] = {}  # written in the background, in order
-        self.live: LiveCall | None = None
         self.done = False
 
     @property
@@ -110,18 +118,14 @@ class _CallFlow:
         try:
             await self._route()
         except Exception:
-            logger.exception("call %s failed; hanging up its channels", self.live.call_id if self.live else "?")
+            logger.exception("call %s failed; hanging up its channels", self.live.call_id)
             await self._fail_safe()
         finally:
             self.done = True
             self.m._forget(self)
 
     async def _route(self) -> None:
-        call_id = str(uuid.uuid4())
-        self.live = LiveCall(
-            call_id, self.caller_number, self.caller_name, self.dialled, "routing", datetime.now(UTC),
-            channels=self.channels(),
-        )
+        call_id = self.live.call_id
         self.m.live[call_id] = self.live
         # The records are written alongside routing, not before it: set-up time is what callers feel.
         # Every later write awaits them, so the record and its events stay in order.
@@ -143,15 +147,20 @@ class _CallFlow:
 
     def _add_leg(self, channel_id: str, role: str, endpoint: str) -> None:
         async def write() -> CallLeg:
-            return await self.m.log.add_leg(await self._opening, role, channel_id, endpoint)
+            return await self.m.log.add_leg(await self._opened(), role, channel_id, endpoint)
 
         self.legs[channel_id] = asyncio.ensure_future(write())
+
+    async def _opened(self) -> Call:
+        """The call record, once written."""
+        assert self._opening is not None, "_route opens the records first"
+        return await self._opening
 
     async def _records(self) -> Call:
         """The call record, once written, and the events before this point published (in order)."""
         if self._ringing_event is not None:
             await self._ringing_event
-        return await self._opening
+        return await self._opened()
 
     async def _refuse(self, refusal: Refusal, disposition: Disposition | None = None) -> None:
         with contextlib.suppress(ChannelGone):
@@ -167,8 +176,12 @@ class _CallFlow:
         caller_id = f'"{self.caller_name or self.caller_number}" <{self.caller_number}>'
         try:
             await self.client.originate(
-                f"PJSIP/{target.number}", self.callee_id, f"dialed,{self.live.call_id}", caller_id,
-                ring_timeout + 5, self.caller_id,
+                f"PJSIP/{target.number}",
+                self.callee_id,
+                f"dialed,{self.live.call_id}",
+                caller_id,
+                ring_timeout + 5,
+                self.caller_id,
             )
             dial_error = None
         except AriError as exc:
@@ -203,7 +216,7 @@ class _CallFlow:
                 return
             if chan == self.callee_id and kind == "StasisStart":
                 await ringing
-                await self._bridge()
+                await self._bridge(self.callee_id)
                 return
             if chan == self.callee_id and kind in ("ChannelDestroyed", "ChannelHangupRequest"):
                 refusal = outcome_of_unanswered_leg(event.get("cause"))
@@ -211,19 +224,19 @@ class _CallFlow:
                 await self._refuse(refusal)
                 return
 
-    async def _bridge(self) -> None:
+    async def _bridge(self, callee: str) -> None:
         self.bridge_id = f"{BRIDGE_PREFIX}{self.live.call_id}"
-        await self.client.answer(self.caller_id)
+        await self.client.answer(self.caller_id)  # first: this is the 200 OK the caller waits for
         await self.client.create_bridge(self.bridge_id)
-        await self.client.add_to_bridge(self.bridge_id, [self.caller_id, self.callee_id])
+        await self.client.add_to_bridge(self.bridge_id, [self.caller_id, callee])
         self.live.state, self.live.answered_at = "up", datetime.now(UTC)
         legs = [await leg for leg in self.legs.values()]
-        await self.m.log.answered(await self._records(), legs, await self.legs[self.callee_id])
+        await self.m.log.answered(await self._records(), legs, await self.legs[callee])
         while True:
-            event = await self.next_event(None)
+            event = await self.queue.get()
             chan = (event.get("channel") or {}).get("id")
-            if chan in (self.caller_id, self.callee_id) and event["type"] in _GONE:
-                other = self.callee_id if chan == self.caller_id else self.caller_id
+            if chan in (self.caller_id, callee) and event["type"] in _GONE:
+                other = callee if chan == self.caller_id else self.caller_id
                 await self._hangup_quietly(other)
                 await self._end_leg(chan, Disposition.ANSWERED.value, await self._cause_of(chan, event))
                 await self._end_leg(other, Disposition.ANSWERED.value, 16)
@@ -247,8 +260,11 @@ class _CallFlow:
         return event.get("cause")
 
     def _announce_ringing(self) -> None:
+        callee = self.callee_id
+        assert callee is not None
+
         async def publish() -> None:
-            await self.m.log.ringing(await self._opening, await self.legs[self.callee_id])
+            await self.m.log.ringing(await self._opened(), await self.legs[callee])
 
         # ordered like every record write: CallAnswered/CallEnded wait for the legs this one waits for
         self._ringing_event = asyncio.ensure_future(publish())
@@ -296,8 +312,9 @@ class CallManager:
     """Routes ARI events to call flows and keeps the live-call view."""
 
     #: the ARI events the flows act on; Asterisk is asked to send no others
-    ARI_EVENTS = frozenset({"StasisStart", "StasisEnd", "ChannelHangupRequest", "ChannelDestroyed",
-                            "EndpointStateChange"})
+    ARI_EVENTS = frozenset(
+        {"StasisStart", "StasisEnd", "ChannelHangupRequest", "ChannelDestroyed", "EndpointStateChange"}
+    )
 
     def __init__(
         self,
@@ -381,9 +398,7 @@ class CallManager:
     # -- connection lifecycle -------------------------------------------------------------------
     async def load_directory(self) -> None:
         """Read the internal numbers routing needs (at start; events keep it current)."""
-        self.directory = {
-            e.number: ExtensionInfo(e.number, e.name, e.enabled) for e in await Extension.all()
-        }
+        self.directory = {e.number: ExtensionInfo(e.number, e.name, e.enabled) for e in await Extension.all()}
 
     def on_domain_event(self, event: DomainEvent) -> None:
         """Keep the directory in step with changes to internal numbers."""
@@ -396,7 +411,9 @@ class CallManager:
         """After a (re)connect: refresh registrations, and tell flows about channels that vanished."""
         with contextlib.suppress(AriError):  # refused while no PJSIP endpoint exists; provisioning retries
             await client.subscribe(ENDPOINT_EVENTS)
-        self.endpoints = {e["resource"]: e.get("state", "unknown") for e in await client.list_endpoints("PJSIP")}
+        self.endpoints = {
+            e["resource"]: e.get("state", "unknown") for e in await client.list_endpoints("PJSIP")
+        }
         self.client = client
         channels = await client.list_channels()
         existing = {c["id"] for c in channels}
@@ -409,7 +426,10 @@ class CallManager:
 
     def _is_ours(self, channel: Event) -> bool:
         dialplan = channel.get("dialplan") or {}
-        in_our_app = dialplan.get("app_name") == "Stasis" and str(dialplan.get("app_data", "")).split(",")[0] == self.app
+        in_our_app = (
+            dialplan.get("app_name") == "Stasis"
+            and str(dialplan.get("app_data", "")).split(",")[0] == self.app
+        )
         return in_our_app or channel["id"].startswith(CHANNEL_PREFIX)
 
     async def _clear_orphans(self, client: AriClient, channels: list[Event]) -> None:
@@ -422,13 +442,18 @@ class CallManager:
             with contextlib.suppress(AriError):
                 await client.hangup(channel["id"], "normal" if channel.get("state") == "Up" else "congestion")
         owned_bridges = {flow.bridge_id for flow in self._flows.values()}
-        stale = [b["id"] for b in await client.list_bridges()
-                 if b["id"].startswith(BRIDGE_PREFIX) and b["id"] not in owned_bridges]
+        stale = [
+            b["id"]
+            for b in await client.list_bridges()
+            if b["id"].startswith(BRIDGE_PREFIX) and b["id"] not in owned_bridges
+        ]
         for bridge_id in stale:
             with contextlib.suppress(AriError):
                 await client.destroy_bridge(bridge_id)
         if orphans or stale:
-            logger.warning("ended %d orphaned channels and %d bridges left by a previous run", len(orphans), len(stale))
+            logger.warning(
+                "ended %d orphaned channels and %d bridges left by a previous run", len(orphans), len(stale)
+            )
 
     def detach(self) -> None:
         """ARI went away; flows keep their state until resync."""

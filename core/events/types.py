@@ -84,7 +84,13 @@ class ExtensionRemoved(_ExtensionEvent):
 
 
 AnyEvent = Annotated[
-    CallStarted | CallRinging | CallAnswered | CallEnded | ExtensionAdded | ExtensionUpdated | ExtensionRemoved,
+    CallStarted
+    | CallRinging
+    | CallAnswered
+    | CallEnded
+    | ExtensionAdded
+    | ExtensionUpdated
+    | ExtensionRemoved,
     Field(discriminator="type"),
 ]
 _adapter: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)

@@ -89,7 +89,7 @@ class EventRecord(Model):
     id = fields.BigIntField(primary_key=True)
     type = fields.CharField(max_length=50, db_index=True)
     call_id = fields.CharField(max_length=36, null=True, db_index=True)
-    payload = fields.JSONField()
+    payload: dict = fields.JSONField()  # type: ignore[assignment]
     created_at = fields.DatetimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -104,7 +104,7 @@ class AuditEntry(Model):
     source = fields.CharField(max_length=20)  # cli | api | console | slack | telegram | system
     action = fields.CharField(max_length=50)
     target = fields.CharField(max_length=100, default="")
-    detail = fields.JSONField(default=dict)
+    detail: dict = fields.JSONField(default=dict)  # type: ignore[assignment]
     ok = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 

@@ -22,7 +22,7 @@ class Disposition(StrEnum):
 
 @dataclass(frozen=True)
 class Refusal:
-    """Refuse the call before answering. `reason` is the ARI hangup reason; `sip_code` what the caller gets."""
+    """Refuse before answering: `reason` is the ARI hangup reason, `sip_code` what the caller gets."""
 
     disposition: Disposition
     reason: str

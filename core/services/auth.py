@@ -15,9 +15,7 @@ logger = logging.getLogger(__name__)
 
 # Organisation-level roles. Group- and number-level scopes come with the permissions issue.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset(
-        {"extensions.read", "extensions.write", "calls.read", "events.read", "system.read"}
-    ),
+    "admin": frozenset({"extensions.read", "extensions.write", "calls.read", "events.read", "system.read"}),
     "operator": frozenset({"extensions.read", "calls.read", "events.read", "system.read"}),
     "viewer": frozenset({"calls.read", "events.read", "system.read"}),
 }
@@ -52,7 +50,9 @@ class AuthService:
         user, _ = await User.get_or_create(name=name, defaults={"role": role})
         changed = user.role != role
         user.role = role
-        if token is not None and not (user.token_hash and hmac.compare_digest(user.token_hash, hash_token(token))):
+        if token is not None and not (
+            user.token_hash and hmac.compare_digest(user.token_hash, hash_token(token))
+        ):
             user.token_hash = hash_token(token)
             changed = True
         if changed:
@@ -74,7 +74,12 @@ class AuthService:
         raise PermissionDenied(f"{actor.name} ({actor.role}) may not {permission.replace('.', ' ')}")
 
     async def audit(
-        self, actor: Actor, action: str, target: str = "", detail: dict[str, Any] | None = None, ok: bool = True
+        self,
+        actor: Actor,
+        action: str,
+        target: str = "",
+        detail: dict[str, Any] | None = None,
+        ok: bool = True,
     ) -> None:
         """Append to the audit log. Never pass secrets in `detail`."""
         await AuditEntry.create(

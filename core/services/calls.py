@@ -24,31 +24,52 @@ class CallLog:
         self._node = node
 
     async def start(
-        self, caller: str, caller_name: str, callee: str, direction: str, call_id: str | None = None,
+        self,
+        caller: str,
+        caller_name: str,
+        callee: str,
+        direction: str,
+        call_id: str | None = None,
         started_at: datetime | None = None,
     ) -> Call:
         """A new call entered the PBX."""
         call = await Call.create(
-            call_id=call_id or str(uuid.uuid4()), caller=caller, caller_name=caller_name, callee=callee,
-            direction=direction, started_at=started_at or _now(), node=self._node,
+            call_id=call_id or str(uuid.uuid4()),
+            caller=caller,
+            caller_name=caller_name,
+            callee=callee,
+            direction=direction,
+            started_at=started_at or _now(),
+            node=self._node,
         )
         await self._bus.publish(
-            CallStarted(call_id=call.call_id, caller=caller, callee=callee, caller_name=caller_name,
-                        direction=direction)
+            CallStarted(
+                call_id=call.call_id,
+                caller=caller,
+                callee=callee,
+                caller_name=caller_name,
+                direction=direction,
+            )
         )
         return call
 
     async def add_leg(self, call: Call, role: str, channel_id: str, endpoint: str) -> CallLeg:
         """A channel joined the call."""
         return await CallLeg.create(
-            sub_call_id=str(uuid.uuid4()), call=call, role=role, channel_id=channel_id, endpoint=endpoint,
+            sub_call_id=str(uuid.uuid4()),
+            call=call,
+            role=role,
+            channel_id=channel_id,
+            endpoint=endpoint,
             started_at=_now(),
         )
 
     async def ringing(self, call: Call, leg: CallLeg) -> None:
         """The dialled leg is ringing."""
         await self._bus.publish(
-            CallRinging(call_id=call.call_id, caller=call.caller, callee=call.callee, sub_call_id=leg.sub_call_id)
+            CallRinging(
+                call_id=call.call_id, caller=call.caller, callee=call.callee, sub_call_id=leg.sub_call_id
+            )
         )
 
     async def answered(self, call: Call, legs: list[CallLeg], answered_leg: CallLeg) -> None:
@@ -60,8 +81,12 @@ class CallLog:
             leg.answered_at = now
             await leg.save(update_fields=["answered_at"])
         await self._bus.publish(
-            CallAnswered(call_id=call.call_id, caller=call.caller, callee=call.callee,
-                         sub_call_id=answered_leg.sub_call_id)
+            CallAnswered(
+                call_id=call.call_id,
+                caller=call.caller,
+                callee=call.callee,
+                sub_call_id=answered_leg.sub_call_id,
+            )
         )
 
     async def end_leg(self, leg: CallLeg, disposition: str, cause: int | None) -> None:
@@ -78,11 +103,19 @@ class CallLog:
         call.ended_at = _now()
         call.disposition = disposition.value
         call.sip_code = sip_code
-        call.duration = round((call.ended_at - call.answered_at).total_seconds(), 3) if call.answered_at else 0.0
+        call.duration = (
+            round((call.ended_at - call.answered_at).total_seconds(), 3) if call.answered_at else 0.0
+        )
         await call.save(update_fields=["ended_at", "disposition", "sip_code", "duration"])
         await self._bus.publish(
-            CallEnded(call_id=call.call_id, caller=call.caller, callee=call.callee,
-                      disposition=call.disposition, duration=call.duration, sip_code=sip_code)
+            CallEnded(
+                call_id=call.call_id,
+                caller=call.caller,
+                callee=call.callee,
+                disposition=call.disposition,
+                duration=call.duration,
+                sip_code=sip_code,
+            )
         )
 
     async def close_interrupted(self) -> int:

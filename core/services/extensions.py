@@ -98,7 +98,12 @@ class ExtensionService:
         return _view(ext, with_password=True)
 
     async def update(
-        self, actor: Actor, number: str, *, name: str | None = None, enabled: bool | None = None,
+        self,
+        actor: Actor,
+        number: str,
+        *,
+        name: str | None = None,
+        enabled: bool | None = None,
         password: str | None = None,
     ) -> ExtensionView:
         """Change an internal number's name, state or password."""
@@ -114,7 +119,9 @@ class ExtensionService:
         async with in_transaction():
             await ext.save()
             await self._auth.audit(
-                actor, "extension.update", number,
+                actor,
+                "extension.update",
+                number,
                 {"name": ext.name, "enabled": ext.enabled, "password_changed": password is not None},
             )
         await self._provision(ext)
@@ -133,7 +140,9 @@ class ExtensionService:
             try:
                 await self._provisioner.remove(number)
             except AriError as exc:
-                logger.warning("could not remove %s from Asterisk now (%s); it goes at next restart", number, exc)
+                logger.warning(
+                    "could not remove %s from Asterisk now (%s); it goes at next restart", number, exc
+                )
         await self._bus.publish(ExtensionRemoved(number=number, name=ext.name, enabled=False))
 
     async def _get(self, number: str) -> Extension:
@@ -149,4 +158,6 @@ class ExtensionService:
         try:
             await self._provisioner.push(ext)
         except AriError as exc:
-            logger.warning("could not provision %s now (%s); it will be at the next ARI connect", ext.number, exc)
+            logger.warning(
+                "could not provision %s now (%s); it will be at the next ARI connect", ext.number, exc
+            )

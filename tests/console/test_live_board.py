@@ -33,7 +33,10 @@ def test_ringing_then_answered():
     assert board.apply({"type": "CallRinging", "call_id": "c2", "caller": "101", "callee": "102", "at": AT})
     assert [c.state for c in board.calls] == ["ringing"]
     assert board.apply({"type": "CallAnswered", "call_id": "c2", "caller": "101", "callee": "102", "at": AT})
-    assert board.apply({"type": "CallRinging", "call_id": "c2", "caller": "101", "callee": "102", "at": AT}) is False
+    assert (
+        board.apply({"type": "CallRinging", "call_id": "c2", "caller": "101", "callee": "102", "at": AT})
+        is False
+    )
     assert [c.state for c in board.calls] == ["up"]
 
 

@@ -28,7 +28,9 @@ def asterisk_dist():
     """The Asterisk the tests run: installed once (cached under the machine's data dir)."""
     if shutil.which("sipp") is None:
         pytest.fail("sipp is not installed (apt-get install sip-tester); `make test` installs it")
-    dist_dir = Path(os.environ.get("PBX_ASTERISK__DIST_DIR") or "~/.local/share/pbx/asterisk/dist").expanduser()
+    dist_dir = Path(
+        os.environ.get("PBX_ASTERISK__DIST_DIR") or "~/.local/share/pbx/asterisk/dist"
+    ).expanduser()
     return load(dist_dir) or install(dist_dir, progress=False)
 
 
@@ -66,8 +68,12 @@ async def pbx(tmp_path, asterisk_dist, request):
         kw = {"ari_http_port": http, "ari_url": f"http://127.0.0.1:{proxy.port}/"}
     try:
         async with lab_pbx(
-            tmp_path, asterisk_dist, PASSWORDS, calls={"ring_timeout": 3},
-            ari={"liveness_interval": 0.5, "liveness_timeout": 1.5, "reconnect_max": 1}, **kw,
+            tmp_path,
+            asterisk_dist,
+            PASSWORDS,
+            calls={"ring_timeout": 3},
+            ari={"liveness_interval": 0.5, "liveness_timeout": 1.5, "reconnect_max": 1},
+            **kw,
         ) as lab:
             pbx = Pbx(lab.settings, lab.asterisk, lab.daemon, lab.events)
             pbx.proxy = proxy

@@ -37,13 +37,22 @@ async def test_answered_call_caller_hangs_up(pbx):
     assert set(legs) == {"caller", "callee"}
     assert legs["callee"].endpoint == "PJSIP/102" and legs["callee"].answered_at is not None
     assert all(leg.ended_at and leg.disposition == "answered" for leg in legs.values())
-    assert await pbx.event_types(record.call_id) == ["CallStarted", "CallRinging", "CallAnswered", "CallEnded"]
+    assert await pbx.event_types(record.call_id) == [
+        "CallStarted",
+        "CallRinging",
+        "CallAnswered",
+        "CallEnded",
+    ]
     ringing = await EventRecord.get(call_id=record.call_id, type="CallRinging")
     assert ringing.payload["sub_call_id"] == legs["callee"].sub_call_id
     answered = await EventRecord.get(call_id=record.call_id, type="CallAnswered")
     assert answered.payload["sub_call_id"] == legs["callee"].sub_call_id
     assert [e.type for e in pbx.events if getattr(e, "call_id", None) == record.call_id] == [
-        "CallStarted", "CallRinging", "CallAnswered", "CallEnded"]  # published to subscribers too, in order
+        "CallStarted",
+        "CallRinging",
+        "CallAnswered",
+        "CallEnded",
+    ]  # published to subscribers too, in order
 
 
 async def test_answered_call_callee_hangs_up(pbx):

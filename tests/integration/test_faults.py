@@ -15,7 +15,9 @@ pytestmark = pytest.mark.integration
 
 async def _answered_call_works(pbx, caller="101", callee="102"):
     async with SippPhone(callee, PASSWORDS[callee], pbx.sip_port, "answer"):
-        result = await place_call(caller, PASSWORDS[caller], callee, pbx.sip_port, "answered_caller_bye", hold_ms=300)
+        result = await place_call(
+            caller, PASSWORDS[caller], callee, pbx.sip_port, "answered_caller_bye", hold_ms=300
+        )
     assert result.ok, result.stderr_tail
     return result
 
@@ -61,7 +63,9 @@ async def test_call_handler_exception_ends_that_call_only(pbx, monkeypatch):
         failed = await place_call("101", PASSWORDS["101"], "105", pbx.sip_port, "expect_failure")
         assert failed.ok and failed.final_code == 503  # the caller is told the PBX failed, not left hanging
         assert (await healthy).ok
-        after = await place_call("101", PASSWORDS["101"], "102", pbx.sip_port, "answered_caller_bye", hold_ms=300)
+        after = await place_call(
+            "101", PASSWORDS["101"], "102", pbx.sip_port, "answered_caller_bye", hold_ms=300
+        )
         assert after.ok
     records = {r.callee: r for r in await pbx.wait_calls(3)}
     assert (records["105"].disposition, records["105"].sip_code) == ("failed", 503)
@@ -95,7 +99,9 @@ async def test_calls_left_by_a_previous_daemon_are_ended_at_resync(pbx, monkeypa
         place_call("101", PASSWORDS["101"], "102", pbx.sip_port, "expect_failure", timeout=20)
     )
     async with asyncio.timeout(10):
-        while not [c for c in await pbx.daemon.ari.client.list_channels() if c["id"] not in pbx.daemon.calls._flows]:
+        while not [
+            c for c in await pbx.daemon.ari.client.list_channels() if c["id"] not in pbx.daemon.calls._flows
+        ]:
             await asyncio.sleep(0.1)
     await pbx.daemon.calls.resync(pbx.daemon.ari.client)
     result = await orphan

@@ -181,7 +181,7 @@ def test_installer_refuses_without_keyring(tmp_path, monkeypatch):
     monkeypatch.setattr(installer, "KEYRING", str(tmp_path / "missing.gpg"))
     if not real_which("apt-get"):
         pytest.skip("needs apt-get")
-    with pytest.raises(AsteriskError, match="debian-archive-keyring.*PBX_ASTERISK__MODE=external"):
+    with pytest.raises(AsteriskError, match=r"debian-archive-keyring.*PBX_ASTERISK__MODE=external"):
         install(tmp_path / "dist", progress=False)
 
 

@@ -18,7 +18,9 @@ def pbx(monkeypatch):
     monkeypatch.setenv("PBX_API__PORT", str(free_port()))  # no daemon there: the CLI uses the database
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "pbx.cli", *args], capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "pbx.cli", *args], capture_output=True, text=True, timeout=60, check=False
+        )
 
     return run
 

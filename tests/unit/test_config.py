@@ -25,7 +25,7 @@ def test_environment_overrides_nested(monkeypatch):
 
 def test_toml_file_is_read(tmp_path, monkeypatch):
     cfg = tmp_path / "pbx.toml"
-    cfg.write_text('[api]\nport = 9000\n[asterisk]\nhttp_port = 8100\n')
+    cfg.write_text("[api]\nport = 9000\n[asterisk]\nhttp_port = 8100\n")
     monkeypatch.setenv("PBX_CONFIG", str(cfg))
     s = load_settings()
     assert (s.api.port, s.asterisk.http_port) == (9000, 8100)
@@ -35,7 +35,7 @@ def test_corrupt_config_names_the_file(tmp_path, monkeypatch):
     cfg = tmp_path / "pbx.toml"
     cfg.write_text("[api\nport = ")
     monkeypatch.setenv("PBX_CONFIG", str(cfg))
-    with pytest.raises(ConfigError, match="pbx.toml is not valid TOML"):
+    with pytest.raises(ConfigError, match=r"pbx\.toml is not valid TOML"):
         load_settings()
 
 

@@ -1,4 +1,4 @@
-"""The architecture's import rules (DESIGN.md): core imports no outer layer; only core/ari imports asyncari."""
+"""Import rules from DESIGN.md: core imports no outer layer; only core/ari imports asyncari."""
 
 import ast
 from pathlib import Path
@@ -18,7 +18,9 @@ def imports_of(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "core").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "core").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT))
+)
 def test_core_imports_no_outer_layer(path):
     assert not imports_of(path) & {"console", "bot", "asterisk", "pbx"}
 

@@ -1,6 +1,7 @@
 """asterisk.sipp without Asterisk: the message-log parser, and our scenarios run against each other on
 loopback. The stand-in "PBX" is sipp itself, running a phone_*.xml scenario behind a 401 digest challenge
 (written at test time), or a minimal registrar."""
+
 from __future__ import annotations
 
 import asyncio
@@ -189,7 +190,13 @@ def test_parse_captured_log():
     msgs = parse_message_log(CAPTURED)
     assert len(msgs) == 10
     first = msgs[0]
-    assert (first.sent, first.method, first.code, first.cseq, first.cseq_method) == (True, "INVITE", None, 1, "INVITE")
+    assert (first.sent, first.method, first.code, first.cseq, first.cseq_method) == (
+        True,
+        "INVITE",
+        None,
+        1,
+        "INVITE",
+    )
     assert first.call_id == "1-10820@127.0.0.1"
     assert [m.code for m in msgs if not m.sent] == [401, 100, 180, 200, 200]
     calls = summarize_calls(msgs)
@@ -214,6 +221,7 @@ def test_free_ports():
 
 # ------------------------------------------------------------------------------------ loopback
 
+
 async def _wait_bound(port: int, proc, timeout: float = 3.0) -> None:
     """Until sipp holds the UDP port (our own bind fails)."""
     for _ in range(int(timeout / 0.02)):
@@ -235,9 +243,25 @@ async def stand_in(tmp_path: Path, xml: str, *extra: str):
     path.write_text(xml)
     port = free_udp_port()
     proc = await asyncio.create_subprocess_exec(
-        sipp.SIPP_BIN, "-sf", str(path), "-i", "127.0.0.1", "-p", str(port), "-mi", "127.0.0.1",
-        "-mp", str(free_port_pair()), "-cp", str(free_udp_port()), "-nostdin", *extra,
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        sipp.SIPP_BIN,
+        "-sf",
+        str(path),
+        "-i",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-mi",
+        "127.0.0.1",
+        "-mp",
+        str(free_port_pair()),
+        "-cp",
+        str(free_udp_port()),
+        "-nostdin",
+        *extra,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     try:
         await _wait_bound(port, proc)
         yield port
@@ -325,8 +349,18 @@ async def test_call_killed_on_timeout(tmp_path):
 async def test_cancelled_run_kills_sipp(tmp_path):
     async with stand_in(tmp_path, challenged("answer")) as port:
         proc = sipp._Sipp(tmp_path, "cancelled")
-        args = proc.args(sipp.CALL_SCENARIOS["answered_wait_bye"], "127.0.0.1", f"127.0.0.1:{port}",
-                         "-key", "caller", "101", "-au", "101", "-m", "1")
+        args = proc.args(
+            sipp.CALL_SCENARIOS["answered_wait_bye"],
+            "127.0.0.1",
+            f"127.0.0.1:{port}",
+            "-key",
+            "caller",
+            "101",
+            "-au",
+            "101",
+            "-m",
+            "1",
+        )
         task = asyncio.create_task(proc.run(args, 30))
         await asyncio.sleep(0.5)
         task.cancel()
@@ -342,10 +376,29 @@ async def test_sipp_phone_registers_answers_and_unregisters(tmp_path):
             assert phone.invites_received() == 0
             # call the phone directly with sipp's built-in UAC (no auth): answered, then BYE
             uac = await asyncio.create_subprocess_exec(
-                sipp.SIPP_BIN, "-sn", "uac", "-i", "127.0.0.1", "-p", str(free_udp_port()), "-mi", "127.0.0.1",
-                "-mp", str(free_port_pair()), "-cp", str(free_udp_port()), "-m", "1", "-d", "100", "-nostdin",
-                f"127.0.0.1:{phone.sip_port}", stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+                sipp.SIPP_BIN,
+                "-sn",
+                "uac",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(free_udp_port()),
+                "-mi",
+                "127.0.0.1",
+                "-mp",
+                str(free_port_pair()),
+                "-cp",
+                str(free_udp_port()),
+                "-m",
+                "1",
+                "-d",
+                "100",
+                "-nostdin",
+                f"127.0.0.1:{phone.sip_port}",
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
             assert await asyncio.wait_for(uac.wait(), 10) == 0
             assert await phone.wait_invites(1) == 1
         assert phone.unregister_error is None
