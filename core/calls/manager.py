@@ -95,7 +95,6 @@ class _CallFlow:
         self._opening: asyncio.Future[Call] | None = None
         self._ringing_event: asyncio.Future[None] | None = None
         self.legs: dict[str, asyncio.Future[CallLeg]] = {}  # written in the background, in order
-        self.done = False
 
     @property
     def client(self) -> AriClient:
@@ -121,7 +120,6 @@ class _CallFlow:
             logger.exception("call %s failed; hanging up its channels", self.live.call_id)
             await self._fail_safe()
         finally:
-            self.done = True
             self.m._forget(self)
 
     async def _route(self) -> None:
@@ -162,11 +160,11 @@ class _CallFlow:
             await self._ringing_event
         return await self._opened()
 
-    async def _refuse(self, refusal: Refusal, disposition: Disposition | None = None) -> None:
+    async def _refuse(self, refusal: Refusal) -> None:
         with contextlib.suppress(ChannelGone):
             await self.client.hangup(self.caller_id, refusal.reason)
-        await self._end_leg(self.caller_id, (disposition or refusal.disposition).value, None)
-        await self.m.log.finish(await self._records(), disposition or refusal.disposition, refusal.sip_code)
+        await self._end_leg(self.caller_id, refusal.disposition.value, None)
+        await self.m.log.finish(await self._records(), refusal.disposition, refusal.sip_code)
 
     async def _dial(self, target: DialExtension) -> None:
         self.callee_id = f"{CHANNEL_PREFIX}{uuid.uuid4()}"
@@ -186,15 +184,14 @@ class _CallFlow:
             dial_error = None
         except AriError as exc:
             dial_error = exc
-        # 180 to the caller; not awaited here, so a quick answer of the callee is not held up by it
-        ringing = asyncio.ensure_future(self._ring_caller())
         self._add_leg(self.callee_id, "callee", f"PJSIP/{target.number}")
         if dial_error is not None:
-            await ringing
             logger.warning("call %s: could not dial %s: %s", self.live.call_id, target.number, dial_error)
             await self._end_leg(self.callee_id, Disposition.UNAVAILABLE.value, None)
             await self._refuse(REFUSALS[Disposition.UNAVAILABLE])
             return
+        # 180 to the caller; not awaited here, so a quick answer of the callee is not held up by it
+        ringing = asyncio.ensure_future(self._ring_caller())
         self.live.state = "ringing"
         self._announce_ringing()
         deadline = asyncio.get_running_loop().time() + ring_timeout
@@ -209,13 +206,15 @@ class _CallFlow:
             chan = (event.get("channel") or {}).get("id")
             kind = event["type"]
             if chan == self.caller_id and kind in _GONE:
-                await self._hangup_quietly(self.callee_id)
-                await self._end_leg(self.callee_id, Disposition.CANCELLED.value, None)
-                await self._end_leg(self.caller_id, Disposition.CANCELLED.value, event.get("cause"))
-                await self.m.log.finish(await self._records(), Disposition.CANCELLED)
+                await self._cancelled(event.get("cause"))
                 return
             if chan == self.callee_id and kind == "StasisStart":
                 await ringing
+                try:
+                    await self.client.answer(self.caller_id)  # first: the 200 OK the caller waits for
+                except ChannelGone:  # the caller hung up just as the callee answered
+                    await self._cancelled(None)
+                    return
                 await self._bridge(self.callee_id)
                 return
             if chan == self.callee_id and kind in ("ChannelDestroyed", "ChannelHangupRequest"):
@@ -224,9 +223,16 @@ class _CallFlow:
                 await self._refuse(refusal)
                 return
 
+    async def _cancelled(self, cause: int | None) -> None:
+        """The caller hung up before the call was answered."""
+        await self._hangup_quietly(self.callee_id)
+        await self._end_leg(self.callee_id, Disposition.CANCELLED.value, None)
+        await self._end_leg(self.caller_id, Disposition.CANCELLED.value, cause)
+        await self.m.log.finish(await self._records(), Disposition.CANCELLED)
+
     async def _bridge(self, callee: str) -> None:
+        """Both sides are answered: bridge them and stay until one hangs up."""
         self.bridge_id = f"{BRIDGE_PREFIX}{self.live.call_id}"
-        await self.client.answer(self.caller_id)  # first: this is the 200 OK the caller waits for
         await self.client.create_bridge(self.bridge_id)
         await self.client.add_to_bridge(self.bridge_id, [self.caller_id, callee])
         self.live.state, self.live.answered_at = "up", datetime.now(UTC)
@@ -291,7 +297,7 @@ class _CallFlow:
 
     async def _fail_safe(self) -> None:
         """After an error: nobody is left hanging, and the record says the PBX failed."""
-        answered = self.live is not None and self.live.state == "up"
+        answered = self.live.state == "up"
         await self._hangup_quietly(self.caller_id, "normal" if answered else "congestion")
         await self._hangup_quietly(self.callee_id)
         await self._destroy_bridge()
