@@ -78,9 +78,12 @@ class AriSupervisor:
                 await self._session()
             except asyncio.CancelledError:
                 raise
-            except BaseException as exc:
-                self.last_error = _describe(exc)
-                logger.warning("ARI connection lost: %s", self.last_error)
+            except BaseException as exc:  # anyio may wrap errors in groups
+                error = _describe(exc)
+                # said once per new problem, not at every retry of a long outage
+                log = logger.debug if error == self.last_error else logger.warning
+                log("ARI not connected: %s (retrying)", error)
+                self.last_error = error
             finally:
                 if self.connected.is_set():
                     self.connected.clear()
