@@ -22,6 +22,8 @@ from rich.table import Table
 
 from asterisk.installer import install, load
 from asterisk.sipp import SippPhone, run_calls
+from core.models import Extension
+from core.services.provisioning import endpoint_fields
 from pbx.lab import lab_pbx
 
 CALLEE, CALLER, BASELINE_CALLER = "102", "101", "9101"
@@ -31,31 +33,11 @@ TARGET_RATIO = 1.5
 
 
 async def _add_baseline_caller(lab) -> None:
-    """A phone account whose calls go straight to the dialplan's Dial(), bypassing our app."""
-    client = lab.daemon.ari.client
-    await client.push_config(
-        "auth",
-        BASELINE_CALLER,
-        {"auth_type": "userpass", "username": BASELINE_CALLER, "password": BASELINE_PASSWORD},
-    )
-    await client.push_config("aor", BASELINE_CALLER, {"max_contacts": "1", "qualify_frequency": "0"})
-    await client.push_config(
-        "endpoint",
-        BASELINE_CALLER,
-        {
-            "context": "bench-direct",
-            "disallow": "all",
-            "allow": "ulaw,alaw,gsm",
-            "direct_media": "no",
-            "rtp_symmetric": "yes",
-            "force_rport": "yes",
-            "rewrite_contact": "yes",
-            "auth": BASELINE_CALLER,
-            "aors": BASELINE_CALLER,
-            "media_address": "127.0.0.1",
-            "bind_rtp_to_media_address": "yes",
-        },
-    )
+    """A phone account like ours, but whose calls go straight to the dialplan's Dial(), bypassing our app."""
+    account = Extension(number=BASELINE_CALLER, name="bench", sip_password=BASELINE_PASSWORD, enabled=True)
+    objects = endpoint_fields(account, lab.settings.asterisk.bind, context="bench-direct")
+    for object_type, fields in objects.items():
+        await lab.daemon.ari.client.push_config(object_type, BASELINE_CALLER, fields)
 
 
 def _pct(values: list[float], q: float) -> float:

@@ -127,6 +127,10 @@ class CallLog:
         return count
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
 def call_to_dict(call: Call, legs: list[CallLeg] | None = None) -> dict[str, Any]:
     """The public shape of a call record (API, CLI, console)."""
     data: dict[str, Any] = {
@@ -135,9 +139,9 @@ def call_to_dict(call: Call, legs: list[CallLeg] | None = None) -> dict[str, Any
         "caller_name": call.caller_name,
         "callee": call.callee,
         "direction": call.direction,
-        "started_at": call.started_at.isoformat(),
-        "answered_at": call.answered_at.isoformat() if call.answered_at else None,
-        "ended_at": call.ended_at.isoformat() if call.ended_at else None,
+        "started_at": _iso(call.started_at),
+        "answered_at": _iso(call.answered_at),
+        "ended_at": _iso(call.ended_at),
         "duration": call.duration,
         "disposition": call.disposition,
         "sip_code": call.sip_code,
@@ -149,9 +153,9 @@ def call_to_dict(call: Call, legs: list[CallLeg] | None = None) -> dict[str, Any
                 "role": leg.role,
                 "endpoint": leg.endpoint,
                 "channel_id": leg.channel_id,
-                "started_at": leg.started_at.isoformat(),
-                "answered_at": leg.answered_at.isoformat() if leg.answered_at else None,
-                "ended_at": leg.ended_at.isoformat() if leg.ended_at else None,
+                "started_at": _iso(leg.started_at),
+                "answered_at": _iso(leg.answered_at),
+                "ended_at": _iso(leg.ended_at),
                 "disposition": leg.disposition,
                 "hangup_cause": leg.hangup_cause,
             }

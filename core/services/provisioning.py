@@ -17,10 +17,13 @@ logger = logging.getLogger(__name__)
 ENDPOINT_EVENTS = "endpoint:PJSIP"  # registration changes of every phone
 
 
-def endpoint_fields(ext: Extension, bind: str) -> dict[str, dict[str, str]]:
-    """The auth, aor and endpoint objects for one internal number, in push order."""
+def endpoint_fields(ext: Extension, bind: str, context: str = "from-internal") -> dict[str, dict[str, str]]:
+    """The auth, aor and endpoint objects of a phone account, in push order.
+
+    `context` is where its calls go in the dialplan: `from-internal` hands them to our Stasis app.
+    """
     endpoint = {
-        "context": "from-internal",
+        "context": context,
         "disallow": "all",
         "allow": "ulaw,alaw,gsm",
         "direct_media": "no",
