@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 APT    := DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Use-Pty=0
 
-.PHONY: up down test unit bench lint system-deps venv asterisk clean
+.PHONY: up down test test-postgres unit bench lint system-deps venv asterisk clean
 
 up: system-deps venv asterisk
 	$(BIN)/pbx up
@@ -15,6 +15,10 @@ down: venv
 
 test: system-deps venv asterisk
 	$(BIN)/python -m pytest -ra
+
+# The database-backed tests again, on a real PostgreSQL (installed and started when missing).
+test-postgres: venv
+	scripts/test-postgres.sh
 
 unit: venv
 	$(BIN)/python -m pytest -ra tests/unit tests/console
@@ -43,7 +47,7 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,postgres]'
 	touch $@
 
 # Installs Asterisk once (a system Asterisk >= 20, else Debian sid's unpacked under the data dir).
