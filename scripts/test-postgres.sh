@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v pg_lsclusters >/dev/null; then
   [ "$(id -u)" = 0 ] || { echo "please run: sudo apt-get install postgresql"; exit 1; }
+  apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get -y -q install postgresql >/dev/null
 fi
 read -r version cluster port status _ < <(pg_lsclusters --no-header | head -1)
