@@ -71,13 +71,16 @@ def _actor_name() -> str:
 
 
 # -- the local Asterisk ------------------------------------------------------------------------
-def _instance(s: Settings) -> Any:
-    from asterisk.installer import install, load
+def _instance(s: Settings, *, install_missing: bool = False) -> Any:
+    """The local Asterisk instance; installs Asterisk first only where asked to (start, up)."""
+    from asterisk.installer import find_system_asterisk, install, load
     from asterisk.instance import AsteriskInstance
 
     dist_dir = s.asterisk.dist_dir or s.data_dir / "asterisk" / "dist"
-    dist = load(dist_dir)
+    dist = load(dist_dir) or find_system_asterisk()
     if dist is None:
+        if not install_missing:
+            raise Failure("Asterisk is not installed yet: run `pbx asterisk install` (or `make up`)")
         dist = install(dist_dir)
     return AsteriskInstance(
         dist,
@@ -118,7 +121,7 @@ def asterisk_start() -> None:
     """Start the local Asterisk; returns once it is fully booted and ARI answers."""
     s = settings()
     _require_managed(s)
-    inst = _instance(s)
+    inst = _instance(s, install_missing=True)
     inst.start()
     out.print(f"Asterisk running: SIP udp {s.asterisk.bind}:{s.asterisk.sip_port}, ARI {inst.ari_url}")
 
@@ -289,7 +292,7 @@ def up(
     """Set everything up and run the PBX: Asterisk, database, sample organisation, daemon, console."""
     s = settings()
     if s.asterisk.mode == "managed":
-        inst = _instance(s)
+        inst = _instance(s, install_missing=True)
         inst.start()
         out.print(
             f"[green]✓[/] Asterisk on {s.asterisk.bind} (SIP udp/{s.asterisk.sip_port}, ARI {inst.ari_url})"
@@ -311,7 +314,11 @@ def down() -> None:
     s = settings()
     out.print("daemon stopped" if _stop_daemon(s) else "daemon was not running")
     if s.asterisk.mode == "managed":
-        _instance(s).stop()
+        try:
+            inst = _instance(s)
+        except Failure:
+            return  # never installed: nothing runs
+        inst.stop()
         out.print("Asterisk stopped")
 
 

@@ -72,3 +72,12 @@ def test_external_asterisk_is_not_managed(pbx, monkeypatch):
 def test_calls_on_an_empty_pbx(pbx):
     result = pbx("calls", "--last", "5")
     assert result.returncode == 0 and "disposition" in result.stdout
+
+
+def test_asterisk_commands_before_install_say_what_to_do(pbx, tmp_path, monkeypatch):
+    monkeypatch.setenv("PBX_ASTERISK__DIST_DIR", str(tmp_path / "no-asterisk-here"))
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # and no system Asterisk on PATH
+    result = pbx("asterisk", "status")
+    assert result.returncode == 1 and "run `pbx asterisk install`" in result.stderr
+    assert not (tmp_path / "no-asterisk-here").exists()  # status installs nothing
+    assert pbx("down").returncode == 0
