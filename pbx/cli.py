@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -32,8 +33,15 @@ app = typer.Typer(
 )
 asterisk_app = typer.Typer(help="Install and run the local Asterisk.", no_args_is_help=True)
 ext_app = typer.Typer(help="Internal numbers (SIP extensions).", no_args_is_help=True)
+forward_app = typer.Typer(
+    help="Forwarding of internal numbers: always, busy, no_answer (after N seconds), unavailable.",
+    no_args_is_help=True,
+)
+dnd_app = typer.Typer(help="Do-not-disturb: callers get busy (or the busy forwarding).", no_args_is_help=True)
 app.add_typer(asterisk_app, name="asterisk")
 app.add_typer(ext_app, name="ext")
+app.add_typer(forward_app, name="forward")
+app.add_typer(dnd_app, name="dnd")
 
 SAMPLE_EXTENSIONS = [
     ("101", "Reception"),
@@ -414,6 +422,14 @@ def _local_actor() -> Any:
     return Actor(_actor_name(), "admin", "cli")
 
 
+@dataclass
+class LocalServices:
+    """The services the CLI uses when no daemon runs."""
+
+    extensions: Any
+    forwarding: Any
+
+
 def _via_daemon_or_local(
     s: Settings,
     remote: Callable[[httpx.Client], httpx.Response],
@@ -427,10 +443,13 @@ def _via_daemon_or_local(
         from core.events import EventBus
         from core.services.auth import AuthService
         from core.services.extensions import ExtensionService
+        from core.services.forwarding import ForwardingService
 
         async def go() -> T:
             async with _db(s):
-                return await local(ExtensionService(AuthService(), EventBus()), _local_actor())
+                auth, bus = AuthService(), EventBus()
+                services = LocalServices(ExtensionService(auth, bus), ForwardingService(auth, bus))
+                return await local(services, _local_actor())
 
         return run(go)
     if r.status_code >= 400:
@@ -445,14 +464,12 @@ def ext_add(
     password: Annotated[str | None, typer.Option(help="SIP password (generated when omitted)")] = None,
 ) -> None:
     """Add an internal number; its SIP password is printed once."""
-    from dataclasses import asdict
-
     s = settings()
     body = {"number": number, "name": name, "password": password}
     result = _via_daemon_or_local(
         s,
         lambda api: api.post("extensions", json=body),
-        lambda svc, who: svc.add(who, number, name, password),
+        lambda svc, who: svc.extensions.add(who, number, name, password),
     )
     row = result if isinstance(result, dict) else asdict(result)
     _print_credentials(s, [row])
@@ -461,11 +478,11 @@ def ext_add(
 @ext_app.command("list")
 def ext_list() -> None:
     """List internal numbers (with registration state when the daemon runs)."""
-    from dataclasses import asdict
-
     s = settings()
-    rows = _via_daemon_or_local(s, lambda api: api.get("extensions"), lambda svc, who: svc.list(who))
-    table = Table("number", "name", "enabled", "registered")
+    rows = _via_daemon_or_local(
+        s, lambda api: api.get("extensions"), lambda svc, who: svc.extensions.list(who)
+    )
+    table = Table("number", "name", "enabled", "do not disturb", "registered")
     for row in rows:
         r = row if isinstance(row, dict) else asdict(row)
         reg = r.get("registered")
@@ -473,6 +490,7 @@ def ext_list() -> None:
             r["number"],
             r["name"],
             "yes" if r["enabled"] else "no",
+            "on" if r.get("dnd") else "",
             "?" if reg is None else ("yes" if reg else "no"),
         )
     out.print(table)
@@ -483,9 +501,82 @@ def ext_rm(number: Annotated[str, typer.Argument(help="the internal number to de
     """Delete an internal number."""
     s = settings()
     _via_daemon_or_local(
-        s, lambda api: api.delete(f"extensions/{number}"), lambda svc, who: svc.remove(who, number)
+        s, lambda api: api.delete(f"extensions/{number}"), lambda svc, who: svc.extensions.remove(who, number)
     )
     out.print(f"internal number {number} removed")
+
+
+@forward_app.command("set")
+def forward_set(
+    number: Annotated[str, typer.Argument(help="the internal number whose calls are forwarded")],
+    condition: Annotated[str, typer.Argument(help="always | busy | no_answer | unavailable")],
+    destination: Annotated[str, typer.Argument(help="ext:102, busy or hangup")],
+    ring_seconds: Annotated[int | None, typer.Option(help="no_answer: ring this long first")] = None,
+) -> None:
+    """Forward NUMBER's calls to DESTINATION when CONDITION holds (replaces the rule for CONDITION)."""
+    s = settings()
+    body = {"destination": destination, "ring_seconds": ring_seconds}
+    _via_daemon_or_local(
+        s,
+        lambda api: api.put(f"extensions/{number}/forwarding/{condition}", json=body),
+        lambda svc, who: svc.forwarding.set(who, number, condition, destination, ring_seconds),
+    )
+    after = f" after {ring_seconds} s" if ring_seconds else ""
+    out.print(f"{number}: {condition}{after} → {destination}")
+
+
+@forward_app.command("clear")
+def forward_clear(
+    number: Annotated[str, typer.Argument(help="the internal number")],
+    condition: Annotated[str, typer.Argument(help="always | busy | no_answer | unavailable")],
+) -> None:
+    """Remove one forwarding rule."""
+    s = settings()
+    _via_daemon_or_local(
+        s,
+        lambda api: api.delete(f"extensions/{number}/forwarding/{condition}"),
+        lambda svc, who: svc.forwarding.clear(who, number, condition),
+    )
+    out.print(f"{number}: no {condition} forwarding")
+
+
+@forward_app.command("list")
+def forward_list(
+    number: Annotated[str | None, typer.Argument(help="only this internal number")] = None,
+) -> None:
+    """Forwarding rules."""
+    s = settings()
+    params = {"number": number} if number else {}
+    rows = _via_daemon_or_local(
+        s, lambda api: api.get("forwarding", params=params), lambda svc, who: svc.forwarding.list(who, number)
+    )
+    table = Table("number", "condition", "destination", "ring seconds")
+    for row in rows:
+        r = row if isinstance(row, dict) else asdict(row)
+        table.add_row(r["number"], r["condition"], r["destination"], str(r["ring_seconds"] or ""))
+    out.print(table)
+
+
+def _set_dnd(number: str, on: bool) -> None:
+    s = settings()
+    _via_daemon_or_local(
+        s,
+        lambda api: api.patch(f"extensions/{number}", json={"dnd": on}),
+        lambda svc, who: svc.forwarding.set_dnd(who, number, on),
+    )
+    out.print(f"{number}: do-not-disturb {'on' if on else 'off'}")
+
+
+@dnd_app.command("on")
+def dnd_on(number: Annotated[str, typer.Argument(help="the internal number")]) -> None:
+    """Switch do-not-disturb on."""
+    _set_dnd(number, True)
+
+
+@dnd_app.command("off")
+def dnd_off(number: Annotated[str, typer.Argument(help="the internal number")]) -> None:
+    """Switch do-not-disturb off."""
+    _set_dnd(number, False)
 
 
 @app.command()

@@ -18,6 +18,7 @@ from core.events import EventBus
 from core.services.auth import Actor, AuthService
 from core.services.calls import CallHistory
 from core.services.extensions import ExtensionService
+from core.services.forwarding import ForwardingService
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,15 @@ class ExtensionPatch(BaseModel):
     name: str | None = None
     enabled: bool | None = None
     password: str | None = None
+    dnd: bool | None = Field(None, description="do-not-disturb")
+
+
+class ForwardingIn(BaseModel):
+    """Body of PUT /api/extensions/{number}/forwarding/{condition}."""
+
+    model_config = {"extra": "forbid"}
+    destination: str = Field(description="e.g. ext:102, busy, hangup")
+    ring_seconds: int | None = Field(None, description="no_answer only: ring this long first")
 
 
 def _bearer(value: str | None) -> str:
@@ -58,7 +68,12 @@ def _bearer(value: str | None) -> str:
 
 
 def create_app(
-    auth: AuthService, extensions: ExtensionService, history: CallHistory, bus: EventBus, daemon: DaemonView
+    auth: AuthService,
+    extensions: ExtensionService,
+    forwarding: ForwardingService,
+    history: CallHistory,
+    bus: EventBus,
+    daemon: DaemonView,
 ) -> FastAPI:
     """Build the API around the daemon's services."""
     app = FastAPI(title="ChatOps PBX", version="0.1.0", docs_url=None, redoc_url=None)
@@ -107,10 +122,26 @@ def create_app(
 
     @app.patch("/api/extensions/{number}")
     async def update_extension(number: str, body: ExtensionPatch, who: Who) -> dict[str, Any]:
+        if body.dnd is not None:
+            await forwarding.set_dnd(who, number, body.dnd)
+        if (body.name, body.enabled, body.password) == (None, None, None):
+            return asdict(await extensions.get(who, number))
         view = await extensions.update(
             who, number, name=body.name, enabled=body.enabled, password=body.password
         )
         return asdict(view)
+
+    @app.get("/api/forwarding")
+    async def list_forwarding(who: Who, number: str | None = None) -> list[dict[str, Any]]:
+        return [asdict(v) for v in await forwarding.list(who, number)]
+
+    @app.put("/api/extensions/{number}/forwarding/{condition}")
+    async def set_forwarding(number: str, condition: str, body: ForwardingIn, who: Who) -> dict[str, Any]:
+        return asdict(await forwarding.set(who, number, condition, body.destination, body.ring_seconds))
+
+    @app.delete("/api/extensions/{number}/forwarding/{condition}", status_code=204)
+    async def clear_forwarding(number: str, condition: str, who: Who) -> None:
+        await forwarding.clear(who, number, condition)
 
     @app.delete("/api/extensions/{number}", status_code=204)
     async def remove_extension(number: str, who: Who) -> None:

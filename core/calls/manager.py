@@ -10,24 +10,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from core.ari.client import AriClient, AriError, ChannelGone
 from core.config import CallSettings
-from core.events import DomainEvent, ExtensionAdded, ExtensionRemoved, ExtensionUpdated
+from core.events import DomainEvent, ExtensionAdded, ExtensionRemoved, ExtensionUpdated, ForwardingChanged
 from core.models import Call, CallLeg, Extension
 from core.routing import (
     REFUSALS,
+    Decision,
     DialExtension,
     Disposition,
     ExtensionInfo,
+    Forward,
     Refusal,
+    after_unanswered,
     decide_internal,
+    forward_rules,
+    forward_target,
     outcome_of_unanswered_leg,
 )
 from core.services.calls import CallLog
@@ -80,7 +86,8 @@ class _CallFlow:
         self.caller_number = str(caller.get("number") or "")
         self.caller_name = str(caller.get("name") or "")
         self.dialled = dialled
-        self.callee_id: str | None = None
+        self.callee_id: str | None = None  # the leg being rung (or talking) now
+        self.dialled_ids: list[str] = []  # every leg this call dialled, forwards included
         self.bridge_id: str | None = None
         self.call: Call | None = None
         self.live = LiveCall(
@@ -93,7 +100,8 @@ class _CallFlow:
             channels=[self.caller_id],
         )
         self._opening: asyncio.Future[Call] | None = None
-        self._ringing_event: asyncio.Future[None] | None = None
+        self._published: asyncio.Future[None] | None = None  # the last event published, in call order
+        self._ringing_caller: asyncio.Future[None] | None = None
         self.legs: dict[str, asyncio.Future[CallLeg]] = {}  # written in the background, in order
 
     @property
@@ -104,7 +112,7 @@ class _CallFlow:
         return client
 
     def channels(self) -> list[str]:
-        return [c for c in (self.caller_id, self.callee_id) if c]
+        return [self.caller_id, *self.dialled_ids]
 
     async def next_event(self, timeout: float | None) -> Event | None:
         try:
@@ -123,23 +131,44 @@ class _CallFlow:
             self.m._forget(self)
 
     async def _route(self) -> None:
-        call_id = self.live.call_id
-        self.m.live[call_id] = self.live
+        """Follow the routing decisions (and forwards) until the call is answered or refused."""
+        self.m.live[self.live.call_id] = self.live
         # The records are written alongside routing, not before it: set-up time is what callers feel.
         # Every later write awaits them, so the record and its events stay in order.
-        self._opening = asyncio.ensure_future(self._open_records(call_id))
+        self._opening = asyncio.ensure_future(self._open_records())
         self._add_leg(self.caller_id, "caller", self.caller_chan.get("name", ""))
-        info = self.m.directory.get(self.dialled)
-        online = self.m.endpoints.get(self.dialled) == "online"
-        decision = self.m.decide(self.caller_number, self.dialled, info, online)
-        if isinstance(decision, Refusal):
-            await self._refuse(decision)
-            return
-        await self._dial(decision)
+        visited: list[str] = []  # internal numbers this call has been routed through
+        decision = self._decide(self.dialled)
+        while True:
+            if isinstance(decision, Forward):
+                visited.append(decision.number)
+                self._publish_in_order(functools.partial(self._forwarded, decision))
+                target = forward_target(decision, visited)
+                decision = target if isinstance(target, Refusal) else self._decide(target)
+            elif isinstance(decision, Refusal):
+                await self._refuse(decision)
+                return
+            else:
+                visited.append(decision.number)
+                outcome = await self._dial(decision)
+                if outcome is None:  # answered (and over), or the caller gave up
+                    return
+                decision = after_unanswered(self.m.directory.get(decision.number), outcome)
 
-    async def _open_records(self, call_id: str) -> Call:
+    def _decide(self, number: str) -> Decision:
+        info = self.m.directory.get(number)
+        online = self.m.endpoints.get(number) == "online"
+        decision: Decision = self.m.decide(self.caller_number, number, info, online)
+        return decision
+
+    async def _open_records(self) -> Call:
         self.call = await self.m.log.start(
-            self.caller_number, self.caller_name, self.dialled, "internal", call_id, self.live.started_at
+            self.caller_number,
+            self.caller_name,
+            self.dialled,
+            "internal",
+            self.live.call_id,
+            self.live.started_at,
         )
         return self.call
 
@@ -149,6 +178,17 @@ class _CallFlow:
 
         self.legs[channel_id] = asyncio.ensure_future(write())
 
+    def _publish_in_order(self, publish: Callable[[], Awaitable[None]]) -> None:
+        """Publish an event of this call in the background, after the ones before it."""
+        previous = self._published
+
+        async def chained() -> None:
+            if previous is not None:
+                await previous
+            await publish()
+
+        self._published = asyncio.ensure_future(chained())
+
     async def _opened(self) -> Call:
         """The call record, once written."""
         assert self._opening is not None, "_route opens the records first"
@@ -156,9 +196,13 @@ class _CallFlow:
 
     async def _records(self) -> Call:
         """The call record, once written, and the events before this point published (in order)."""
-        if self._ringing_event is not None:
-            await self._ringing_event
+        if self._published is not None:
+            await self._published
         return await self._opened()
+
+    async def _forwarded(self, forward: Forward) -> None:
+        call = await self._opened()
+        await self.m.log.forwarded(call, forward.number, forward.condition.value, str(forward.destination))
 
     async def _refuse(self, refusal: Refusal) -> None:
         with contextlib.suppress(ChannelGone):
@@ -166,62 +210,66 @@ class _CallFlow:
         await self._end_leg(self.caller_id, refusal.disposition.value, None)
         await self.m.log.finish(await self._records(), refusal.disposition, refusal.sip_code)
 
-    async def _dial(self, target: DialExtension) -> None:
-        self.callee_id = f"{CHANNEL_PREFIX}{uuid.uuid4()}"
-        self.m._own(self.callee_id, self)
+    async def _dial(self, target: DialExtension) -> Refusal | None:
+        """Ring one internal number. Returns why it was not answered, or None when the call is over."""
+        callee = f"{CHANNEL_PREFIX}{uuid.uuid4()}"
+        self.callee_id = callee
+        self.dialled_ids.append(callee)
+        self.m._own(callee, self)
         self.live.channels = self.channels()
-        ring_timeout = self.m.settings.ring_timeout
+        ring_seconds = target.ring_seconds or self.m.settings.ring_timeout
         caller_id = f'"{self.caller_name or self.caller_number}" <{self.caller_number}>'
         try:
             await self.client.originate(
                 f"PJSIP/{target.number}",
-                self.callee_id,
+                callee,
                 f"dialed,{self.live.call_id}",
                 caller_id,
-                ring_timeout + 5,
+                ring_seconds + 5,
                 self.caller_id,
             )
             dial_error = None
         except AriError as exc:
             dial_error = exc
-        self._add_leg(self.callee_id, "callee", f"PJSIP/{target.number}")
+        self._add_leg(callee, "callee", f"PJSIP/{target.number}")
         if dial_error is not None:
             logger.warning("call %s: could not dial %s: %s", self.live.call_id, target.number, dial_error)
-            await self._end_leg(self.callee_id, Disposition.UNAVAILABLE.value, None)
-            await self._refuse(REFUSALS[Disposition.UNAVAILABLE])
-            return
-        # 180 to the caller; not awaited here, so a quick answer of the callee is not held up by it
-        ringing = asyncio.ensure_future(self._ring_caller())
+            await self._end_leg(callee, Disposition.UNAVAILABLE.value, None)
+            return REFUSALS[Disposition.UNAVAILABLE]
+        if self._ringing_caller is None:
+            # 180 to the caller; not awaited here, so a quick answer of the callee is not held up by it
+            self._ringing_caller = asyncio.ensure_future(self._ring_caller())
         self.live.state = "ringing"
-        self._announce_ringing()
-        deadline = asyncio.get_running_loop().time() + ring_timeout
+        self._publish_in_order(functools.partial(self._ringing, callee))
+        deadline = asyncio.get_running_loop().time() + ring_seconds
         while True:
             remaining = deadline - asyncio.get_running_loop().time()
             event = await self.next_event(max(remaining, 0))
-            if event is None:  # our ring timeout
-                await self._hangup_quietly(self.callee_id)
-                await self._end_leg(self.callee_id, Disposition.NO_ANSWER.value, 19)
-                await self._refuse(REFUSALS[Disposition.NO_ANSWER])
-                return
+            if event is None:  # rang long enough
+                await self._hangup_quietly(callee)
+                await self._end_leg(callee, Disposition.NO_ANSWER.value, 19)
+                return REFUSALS[Disposition.NO_ANSWER]
             chan = (event.get("channel") or {}).get("id")
             kind = event["type"]
             if chan == self.caller_id and kind in _GONE:
                 await self._cancelled(event.get("cause"))
-                return
-            if chan == self.callee_id and kind == "StasisStart":
-                await ringing
+                return None
+            if chan == callee and kind == "StasisStart":
+                await self._ringing_caller
                 try:
                     await self.client.answer(self.caller_id)  # first: the 200 OK the caller waits for
                 except ChannelGone:  # the caller hung up just as the callee answered
                     await self._cancelled(None)
-                    return
-                await self._bridge(self.callee_id)
-                return
-            if chan == self.callee_id and kind in ("ChannelDestroyed", "ChannelHangupRequest"):
-                refusal = outcome_of_unanswered_leg(event.get("cause"))
-                await self._end_leg(self.callee_id, refusal.disposition.value, event.get("cause"))
-                await self._refuse(refusal)
-                return
+                    return None
+                await self._bridge(callee)
+                return None
+            if chan == callee and kind in ("ChannelDestroyed", "ChannelHangupRequest"):
+                outcome = outcome_of_unanswered_leg(event.get("cause"))
+                await self._end_leg(callee, outcome.disposition.value, event.get("cause"))
+                return outcome
+
+    async def _ringing(self, callee: str) -> None:
+        await self.m.log.ringing(await self._opened(), await self.legs[callee])
 
     async def _cancelled(self, cause: int | None) -> None:
         """The caller hung up before the call was answered."""
@@ -236,8 +284,11 @@ class _CallFlow:
         await self.client.create_bridge(self.bridge_id)
         await self.client.add_to_bridge(self.bridge_id, [self.caller_id, callee])
         self.live.state, self.live.answered_at = "up", datetime.now(UTC)
-        legs = [await leg for leg in self.legs.values()]
-        await self.m.log.answered(await self._records(), legs, await self.legs[callee])
+        await self.m.log.answered(
+            await self._records(),
+            [await self.legs[self.caller_id], await self.legs[callee]],
+            await self.legs[callee],
+        )
         while True:
             event = await self.queue.get()
             chan = (event.get("channel") or {}).get("id")
@@ -264,16 +315,6 @@ class _CallFlow:
             ):
                 event = next_event
         return event.get("cause")
-
-    def _announce_ringing(self) -> None:
-        callee = self.callee_id
-        assert callee is not None
-
-        async def publish() -> None:
-            await self.m.log.ringing(await self._opened(), await self.legs[callee])
-
-        # ordered like every record write: CallAnswered/CallEnded wait for the legs this one waits for
-        self._ringing_event = asyncio.ensure_future(publish())
 
     async def _ring_caller(self) -> None:
         with contextlib.suppress(AriError):  # a caller who already left needs no ringing
@@ -302,7 +343,7 @@ class _CallFlow:
         await self._hangup_quietly(self.callee_id)
         await self._destroy_bridge()
         try:
-            pending = [f for f in (self._opening, self._ringing_event, *self.legs.values()) if f is not None]
+            pending = [f for f in (self._opening, self._published, *self.legs.values()) if f is not None]
             if pending:
                 await asyncio.wait(pending)  # a failed write leaves self.call unset
             self.legs = {k: f for k, f in self.legs.items() if not f.exception()}
@@ -404,14 +445,34 @@ class CallManager:
     # -- connection lifecycle -------------------------------------------------------------------
     async def load_directory(self) -> None:
         """Read the internal numbers routing needs (at start; events keep it current)."""
-        self.directory = {e.number: ExtensionInfo(e.number, e.name, e.enabled) for e in await Extension.all()}
+        self.directory = {
+            e.number: ExtensionInfo(
+                e.number,
+                e.name,
+                e.enabled,
+                e.dnd,
+                forward_rules(
+                    {
+                        r.condition: {"destination": r.destination, "ring_seconds": r.ring_seconds}
+                        for r in e.forwarding
+                    }
+                ),
+            )
+            for e in await Extension.all().prefetch_related("forwarding")
+        }
 
     def on_domain_event(self, event: DomainEvent) -> None:
-        """Keep the directory in step with changes to internal numbers."""
+        """Keep the directory in step with changes to internal numbers and their forwarding."""
+        known = self.directory.get(getattr(event, "number", ""))
         if isinstance(event, ExtensionAdded | ExtensionUpdated):
-            self.directory[event.number] = ExtensionInfo(event.number, event.name, event.enabled)
+            rules = known.forwarding if known else {}
+            self.directory[event.number] = ExtensionInfo(
+                event.number, event.name, event.enabled, event.dnd, rules
+            )
         elif isinstance(event, ExtensionRemoved):
             self.directory.pop(event.number, None)
+        elif isinstance(event, ForwardingChanged) and known:
+            self.directory[event.number] = replace(known, forwarding=forward_rules(event.rules))
 
     async def resync(self, client: AriClient) -> None:
         """After a (re)connect: refresh registrations, and tell flows about channels that vanished."""

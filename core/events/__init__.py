@@ -4,18 +4,21 @@ from core.events.bus import EventBus, Subscription
 from core.events.types import (
     CallAnswered,
     CallEnded,
+    CallForwarded,
     CallRinging,
     CallStarted,
     DomainEvent,
     ExtensionAdded,
     ExtensionRemoved,
     ExtensionUpdated,
+    ForwardingChanged,
     parse_event,
 )
 
 __all__ = [
     "CallAnswered",
     "CallEnded",
+    "CallForwarded",
     "CallRinging",
     "CallStarted",
     "DomainEvent",
@@ -23,6 +26,7 @@ __all__ = [
     "ExtensionAdded",
     "ExtensionRemoved",
     "ExtensionUpdated",
+    "ForwardingChanged",
     "Subscription",
     "parse_event",
 ]

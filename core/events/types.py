@@ -43,6 +43,15 @@ class CallRinging(_CallEvent):
     sub_call_id: str
 
 
+class CallForwarded(_CallEvent):
+    """A call was sent on from internal number `number` to `destination`, because of `condition`."""
+
+    type: Literal["CallForwarded"] = "CallForwarded"
+    number: str
+    condition: str
+    destination: str
+
+
 class CallAnswered(_CallEvent):
     """The callee answered and both sides are bridged."""
 
@@ -63,6 +72,7 @@ class _ExtensionEvent(DomainEvent):
     number: str
     name: str = ""
     enabled: bool = True
+    dnd: bool = False
 
 
 class ExtensionAdded(_ExtensionEvent):
@@ -83,14 +93,24 @@ class ExtensionRemoved(_ExtensionEvent):
     type: Literal["ExtensionRemoved"] = "ExtensionRemoved"
 
 
+class ForwardingChanged(DomainEvent):
+    """The forwarding rules of an internal number changed; `rules` is the complete new set."""
+
+    type: Literal["ForwardingChanged"] = "ForwardingChanged"
+    number: str
+    rules: dict[str, dict[str, str | int | None]]  # condition → {"destination", "ring_seconds"}
+
+
 AnyEvent = Annotated[
     CallStarted
     | CallRinging
+    | CallForwarded
     | CallAnswered
     | CallEnded
     | ExtensionAdded
     | ExtensionUpdated
-    | ExtensionRemoved,
+    | ExtensionRemoved
+    | ForwardingChanged,
     Field(discriminator="type"),
 ]
 _adapter: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)

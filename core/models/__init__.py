@@ -37,11 +37,31 @@ class Extension(Model):
     number = fields.CharField(max_length=4, unique=True)
     name = fields.CharField(max_length=100, default="")
     enabled = fields.BooleanField(default=True)
+    dnd = fields.BooleanField(default=False)  # do-not-disturb: calls are treated as busy
     sip_password = fields.CharField(max_length=64)
     created_at = fields.DatetimeField(auto_now_add=True)
+    forwarding: fields.ReverseRelation[ForwardingRule]
 
     def __str__(self) -> str:
         return f"{self.number} {self.name}".strip()
+
+
+class ForwardingRule(Model):
+    """Where the calls of an internal number go instead, and when (always, busy, no answer, unavailable)."""
+
+    id = fields.IntField(primary_key=True)
+    extension: fields.ForeignKeyRelation[Extension] = fields.ForeignKeyField(
+        "pbx.Extension", related_name="forwarding", on_delete=fields.CASCADE
+    )
+    condition = fields.CharField(max_length=12)
+    destination = fields.CharField(max_length=64)
+    ring_seconds = fields.IntField(null=True)  # no_answer: ring this long first
+
+    class Meta:
+        unique_together = (("extension", "condition"),)
+
+    def __str__(self) -> str:
+        return f"{self.condition} → {self.destination}"
 
 
 class Call(Model):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
+
+from core.routing.destinations import Destination, DestinationKind
 
 
 class Disposition(StrEnum):
@@ -15,6 +18,7 @@ class Disposition(StrEnum):
     UNAVAILABLE = "unavailable"  # callee not registered / unreachable
     UNKNOWN_NUMBER = "unknown_number"
     DISABLED = "disabled"
+    DECLINED = "declined"  # sent to the `hangup` destination
     CANCELLED = "cancelled"  # caller hung up before an answer
     FAILED = "failed"  # the PBX itself failed (handler error, Asterisk error)
     INTERRUPTED = "interrupted"  # the daemon stopped while the call was up
@@ -37,7 +41,25 @@ REFUSALS: dict[Disposition, Refusal] = {
     Disposition.UNKNOWN_NUMBER: Refusal(Disposition.UNKNOWN_NUMBER, "unallocated", 404),
     Disposition.DISABLED: Refusal(Disposition.DISABLED, "rejected", 403),
     Disposition.FAILED: Refusal(Disposition.FAILED, "congestion", 503),
+    Disposition.DECLINED: Refusal(Disposition.DECLINED, "normal", 603),
 }
+
+
+class ForwardCondition(StrEnum):
+    """When an internal number's calls are forwarded."""
+
+    ALWAYS = "always"  # unconditionally, without ringing the number
+    BUSY = "busy"  # the phone is busy, or the number is on do-not-disturb
+    NO_ANSWER = "no_answer"  # it rang for `ring_seconds` without an answer
+    UNAVAILABLE = "unavailable"  # no phone registered, or it could not be reached
+
+
+@dataclass(frozen=True)
+class ForwardRule:
+    """One forwarding rule of an internal number."""
+
+    destination: Destination
+    ring_seconds: int | None = None  # no_answer only: how long to ring first
 
 
 @dataclass(frozen=True)
@@ -47,17 +69,32 @@ class ExtensionInfo:
     number: str
     name: str = ""
     enabled: bool = True
+    dnd: bool = False
+    forwarding: Mapping[ForwardCondition, ForwardRule] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class DialExtension:
-    """Ring this internal number."""
+    """Ring this internal number (for `ring_seconds`, or the PBX's ring timeout when None)."""
 
     number: str
     name: str = ""
+    ring_seconds: int | None = None
 
 
-Decision = Refusal | DialExtension
+@dataclass(frozen=True)
+class Forward:
+    """Send the call on to `destination`, because of `condition` at internal number `number`."""
+
+    number: str
+    condition: ForwardCondition
+    destination: Destination
+    fallback: Refusal  # what the caller gets if the forward cannot be followed (e.g. a loop)
+
+
+Decision = Refusal | DialExtension | Forward
+
+MAX_FORWARDS = 5  # hops a call may take before the PBX stops following forwards
 
 
 def decide_internal(caller: str, dialled: str, callee: ExtensionInfo | None, callee_online: bool) -> Decision:
@@ -72,9 +109,68 @@ def decide_internal(caller: str, dialled: str, callee: ExtensionInfo | None, cal
         return REFUSALS[Disposition.DISABLED]
     if callee.number == caller:
         return REFUSALS[Disposition.BUSY]  # calling yourself: your line is busy
+    if ForwardCondition.ALWAYS in callee.forwarding:
+        return _forward(callee, ForwardCondition.ALWAYS, REFUSALS[Disposition.UNAVAILABLE])
+    if callee.dnd:  # do-not-disturb: the phone is treated as busy, busy forwarding included
+        return _forward_or(callee, ForwardCondition.BUSY, REFUSALS[Disposition.BUSY])
     if not callee_online:
-        return REFUSALS[Disposition.UNAVAILABLE]
-    return DialExtension(callee.number, callee.name)
+        return _forward_or(callee, ForwardCondition.UNAVAILABLE, REFUSALS[Disposition.UNAVAILABLE])
+    no_answer = callee.forwarding.get(ForwardCondition.NO_ANSWER)
+    return DialExtension(callee.number, callee.name, no_answer.ring_seconds if no_answer else None)
+
+
+_UNANSWERED_CONDITION = {
+    Disposition.BUSY: ForwardCondition.BUSY,
+    Disposition.NO_ANSWER: ForwardCondition.NO_ANSWER,
+    Disposition.UNAVAILABLE: ForwardCondition.UNAVAILABLE,
+}
+
+
+def after_unanswered(callee: ExtensionInfo | None, outcome: Refusal) -> Forward | Refusal:
+    """The dialled number did not answer (`outcome`): forward if it has a rule for that, else refuse."""
+    condition = _UNANSWERED_CONDITION.get(outcome.disposition)
+    if callee is None or condition is None:
+        return outcome
+    return _forward_or(callee, condition, outcome)
+
+
+def forward_target(forward: Forward, visited: Sequence[str]) -> str | Refusal:
+    """Where a forward leads: the internal number to try next, or the caller's final answer.
+
+    `visited` are the internal numbers this call has already been routed to; going back to one of them
+    is a loop, and a loop ends the call with the outcome that caused the forward.
+    """
+    dest = forward.destination
+    if dest.kind is DestinationKind.BUSY:
+        return REFUSALS[Disposition.BUSY]
+    if dest.kind is DestinationKind.HANGUP:
+        return REFUSALS[Disposition.DECLINED]
+    if dest.kind is not DestinationKind.EXTENSION:  # not routable yet: configuration refuses these
+        return forward.fallback
+    if dest.target in visited or len(visited) > MAX_FORWARDS:
+        return forward.fallback
+    return dest.target
+
+
+def forward_rules(raw: Mapping[str, Mapping[str, object]]) -> dict[ForwardCondition, ForwardRule]:
+    """Rules from their stored form: {condition: {"destination": "ext:102", "ring_seconds": 15}}."""
+    from core.routing.destinations import parse_destination
+
+    rules = {}
+    for condition, rule in raw.items():
+        seconds = rule.get("ring_seconds")
+        rules[ForwardCondition(condition)] = ForwardRule(
+            parse_destination(str(rule["destination"])), int(seconds) if isinstance(seconds, int) else None
+        )
+    return rules
+
+
+def _forward(callee: ExtensionInfo, condition: ForwardCondition, fallback: Refusal) -> Forward:
+    return Forward(callee.number, condition, callee.forwarding[condition].destination, fallback)
+
+
+def _forward_or(callee: ExtensionInfo, condition: ForwardCondition, refusal: Refusal) -> Forward | Refusal:
+    return _forward(callee, condition, refusal) if condition in callee.forwarding else refusal
 
 
 # Q.850 cause of a dialled leg that ended before answering → what the caller is told

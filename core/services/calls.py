@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from core.events import CallAnswered, CallEnded, CallRinging, CallStarted, EventBus
+from core.events import CallAnswered, CallEnded, CallForwarded, CallRinging, CallStarted, EventBus
 from core.models import Call, CallLeg
 from core.routing import Disposition
 from core.services.auth import Actor, AuthService
@@ -62,6 +62,19 @@ class CallLog:
             channel_id=channel_id,
             endpoint=endpoint,
             started_at=_now(),
+        )
+
+    async def forwarded(self, call: Call, number: str, condition: str, destination: str) -> None:
+        """The call was sent on from internal number `number`."""
+        await self._bus.publish(
+            CallForwarded(
+                call_id=call.call_id,
+                caller=call.caller,
+                callee=call.callee,
+                number=number,
+                condition=condition,
+                destination=destination,
+            )
         )
 
     async def ringing(self, call: Call, leg: CallLeg) -> None:

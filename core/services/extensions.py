@@ -59,12 +59,15 @@ class ExtensionView:
     number: str
     name: str
     enabled: bool
+    dnd: bool = False
     registered: bool | None = None
     sip_password: str | None = None
 
 
 def _view(ext: Extension, with_password: bool = False) -> ExtensionView:
-    return ExtensionView(ext.number, ext.name, ext.enabled, None, ext.sip_password if with_password else None)
+    return ExtensionView(
+        ext.number, ext.name, ext.enabled, ext.dnd, None, ext.sip_password if with_password else None
+    )
 
 
 class ExtensionService:
@@ -79,6 +82,12 @@ class ExtensionService:
         """All internal numbers, by number."""
         await self._auth.authorize(actor, "extensions.read")
         return [_view(e) for e in await Extension.all().order_by("number")]
+
+    async def get(self, actor: Actor, number: str) -> ExtensionView:
+        """One internal number."""
+        number = validate_number(number)
+        await self._auth.authorize(actor, "extensions.read")
+        return _view(await self._get(number))
 
     async def add(
         self, actor: Actor, number: str, name: str = "", password: str | None = None, enabled: bool = True
@@ -125,7 +134,9 @@ class ExtensionService:
                 {"name": ext.name, "enabled": ext.enabled, "password_changed": password is not None},
             )
         await self._provision(ext)
-        await self._bus.publish(ExtensionUpdated(number=number, name=ext.name, enabled=ext.enabled))
+        await self._bus.publish(
+            ExtensionUpdated(number=number, name=ext.name, enabled=ext.enabled, dnd=ext.dnd)
+        )
         return _view(ext, with_password=password is not None)
 
     async def remove(self, actor: Actor, number: str) -> None:

@@ -24,6 +24,7 @@ from core.events import CallAnswered, CallEnded, CallStarted, DomainEvent, Event
 from core.services.auth import AuthService
 from core.services.calls import CallHistory, CallLog
 from core.services.extensions import ExtensionService
+from core.services.forwarding import ForwardingService
 
 TOKEN = "console-test-token-0123456789"
 
@@ -159,7 +160,9 @@ async def daemon():
         await auth.ensure_user("admin", "admin", TOKEN)
         extensions = ExtensionService(auth, bus)  # no Asterisk: nothing to provision
         view = StandInDaemonView(bus)
-        server = ApiServer(create_app(auth, extensions, CallHistory(auth), bus, view), bus)
+        server = ApiServer(
+            create_app(auth, extensions, ForwardingService(auth, bus), CallHistory(auth), bus, view), bus
+        )
         await server.start()
         try:
             yield RunningDaemon(server, bus, extensions, CallLog(bus), view)

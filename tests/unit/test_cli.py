@@ -106,3 +106,23 @@ def test_secrets_never_reach_the_log():
         "token *** refused",
         "nothing secret here",
     ]
+
+
+def test_forwarding_and_dnd_from_the_command_line(pbx):
+    for number in ("101", "102"):
+        assert pbx("ext", "add", number).returncode == 0
+    result = pbx("forward", "set", "101", "no_answer", "ext:102", "--ring-seconds", "15")
+    assert result.returncode == 0, result.stderr
+    assert "101: no_answer after 15 s → ext:102" in result.stdout
+    listed = pbx("forward", "list")
+    assert "no_answer" in listed.stdout and "ext:102" in listed.stdout and "15" in listed.stdout
+    loop = pbx("forward", "set", "102", "always", "ext:101")
+    assert loop.returncode == 0  # 101 forwards only on no answer: no unconditional loop
+    refused = pbx("forward", "set", "101", "always", "ext:102")
+    assert refused.returncode == 1 and "forwarding loop: 101 → 102 → 101" in refused.stderr
+    bad = pbx("forward", "set", "101", "busy", "external:555")
+    assert bad.returncode == 1 and "international form" in bad.stderr
+    assert pbx("forward", "clear", "101", "no_answer").returncode == 0
+    assert "ext:102" not in pbx("forward", "list", "101").stdout
+    assert pbx("dnd", "on", "102").returncode == 0
+    assert "on" in next(line for line in pbx("ext", "list").stdout.splitlines() if "102" in line)
