@@ -11,6 +11,10 @@ Scenarios live in ``asterisk/sipp/*.xml``:
   ``unregister.xml`` (``Contact: *``, ``Expires: 0``).
 * callers: ``call_<scenario>.xml``; all do INVITE -> 401 -> ACK -> INVITE + digest. The caller number is
   ``-key caller N`` and ``-au N -ap PW``, the dialled number is ``-s``; hold times are ``-d`` ms.
+* the carrier trunk (the PBX knows the carrier by its source IP, 127.0.0.2, no auth): calls from the public
+  network ``carrier_call_<scenario>.xml`` (INVITE to the DID ``-s``, ``-key from_addr NAME-ADDR``,
+  ``-key privacy none|id``), and the carrier's side of outbound calls ``carrier_uas_<behaviour>.xml``
+  (plain UAS, one call per INVITE).
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ import os
 import re
 import shutil
 import socket
+import struct
 import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Self
+from urllib.parse import unquote
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +52,22 @@ CALL_SCENARIOS = {
     "cancel": "call_cancel.xml",
     "bench": "call_bench.xml",
 }
+CARRIER_CALL_SCENARIOS = {
+    "answered_caller_bye": "carrier_call_answered_caller_bye.xml",
+    "answered_wait_bye": "carrier_call_answered_wait_bye.xml",
+    "expect_failure": "carrier_call_expect_failure.xml",
+    "cancel": "carrier_call_cancel.xml",
+}
+CARRIER_BEHAVIOURS = {
+    "answer": "carrier_uas_answer.xml",
+    "answer_hangup": "carrier_uas_answer_hangup.xml",
+    "busy": "carrier_uas_busy.xml",
+    "ring": "carrier_uas_ring.xml",
+}
+#: the carrier's address on loopback: the PBX identifies the trunk by this source IP
+CARRIER_IP = "127.0.0.2"
+#: the From of an anonymous caller (RFC 3323), sent with ``Privacy: id``
+ANONYMOUS_FROM = '"Anonymous" <sip:anonymous@anonymous.invalid>'
 #: final responses call_expect_failure.xml accepts
 FAILURE_CODES = frozenset({403, 404, 408, 480, 484, 486, 487, 488, 500, 502, 503, 600, 603})
 #: the final code each caller scenario must see to count as ok
@@ -230,9 +252,9 @@ class _Sipp:
     def message_file(self) -> Path:
         return self.workdir / f"{self.name}.messages.log"
 
-    def args(self, scenario: str, local_ip: str, remote: str, *extra: str) -> list[str]:
+    def args(self, scenario: str, local_ip: str, remote: str | None, *extra: str) -> list[str]:
         """Command line: the options every run gets (free SIP, media pair and control ports, logs, no
-        keyboard), then ``extra``, then the remote ``host:port``."""
+        keyboard), then ``extra``, then the remote ``host:port`` (None: a UAS, no remote)."""
         return [
             SIPP_BIN,
             "-sf",
@@ -257,7 +279,7 @@ class _Sipp:
             "-error_file",
             str(self.workdir / f"{self.name}.errors.log"),
             *extra,
-            remote,
+            *([remote] if remote else []),
         ]
 
     async def start(self, args: list[str]) -> None:
@@ -630,3 +652,317 @@ class SippPhone:
         while (count := self.invites_received()) < n and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
         return count
+
+
+# ------------------------------------------------------------------------------------ carrier trunk
+
+
+def _quote_display(name: str) -> str:
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def carrier_from_addr(from_number: str | None, display: str = "", host: str = CARRIER_IP) -> str:
+    """The From name-addr (without tag) of a carrier call: ``"NAME" <sip:NUMBER@host>``, ``<sip:NUMBER@host>``
+    without a display name, or ``ANONYMOUS_FROM`` when ``from_number`` is None."""
+    if from_number is None:
+        if display:
+            raise ValueError("an anonymous caller has no display name")
+        return ANONYMOUS_FROM
+    if not from_number or any(c in from_number for c in ' <>@;"\r\n'):
+        raise ValueError(f"not a caller number for a SIP URI user: {from_number!r}")
+    uri = f"<sip:{from_number}@{host}>"
+    return f"{_quote_display(display)} {uri}" if display else uri
+
+
+async def place_carrier_call(
+    from_number: str | None,
+    dialled: str,
+    pbx_sip_port: int,
+    scenario: str = "answered_caller_bye",
+    *,
+    display: str = "",
+    hold_ms: int = 1000,
+    timeout: float | None = None,
+    carrier_ip: str = CARRIER_IP,
+    pbx_host: str = "127.0.0.1",
+) -> CallResult:
+    """Place one call from the public network over the carrier trunk: sipp on ``carrier_ip`` (no auth)
+    sends an INVITE to the DID ``dialled`` (request-URI user, e.g. ``+15550001000``) with the caller's
+    number ``from_number`` as From user (display name ``display``); ``from_number=None`` is an anonymous
+    caller (``ANONYMOUS_FROM`` and ``Privacy: id``; otherwise ``Privacy: none``).
+
+    ``scenario``: answered_caller_bye (hold ``hold_ms`` then BYE), answered_wait_bye (wait up to 60 s for
+    the PBX's BYE), expect_failure (any failure code; 200 fails), cancel (CANCEL 1 s after 180; 487 is
+    ok). Same ``CallResult`` semantics as
+    ``place_call`` (there is no 401 here: codes concern the one INVITE). Never raises for a failed call;
+    the process is killed after ``timeout`` s.
+    """
+    xml = CARRIER_CALL_SCENARIOS[scenario]
+    from_addr = carrier_from_addr(from_number, display, carrier_ip)
+    if timeout is None:
+        timeout = 75.0 if scenario == "answered_wait_bye" else hold_ms / 1000 + 20.0
+    with tempfile.TemporaryDirectory(prefix="sipp-carrier-call-") as wd:
+        sipp = _Sipp(Path(wd), "carrier-call")
+        args = sipp.args(
+            xml,
+            carrier_ip,
+            f"{pbx_host}:{pbx_sip_port}",
+            "-key",
+            "from_addr",
+            from_addr,
+            "-key",
+            "privacy",
+            "id" if from_number is None else "none",
+            "-s",
+            dialled,
+            "-d",
+            str(hold_ms),
+            "-recv_timeout",
+            str(max(1000, int(timeout * 1000) - 2000)),  # an unanswered recv fails the call
+            "-m",
+            "1",
+        )
+        rc = await sipp.run(args, timeout)
+        text, err = sipp.message_log(), sipp.stderr_tail()
+    if rc is None:
+        err = f"sipp killed after {timeout:.1f} s timeout\n{err}"
+    calls = list(summarize_calls(parse_message_log(text)).values())
+    s = calls[0] if calls else CallSummary("", [], None, None)
+    ok = rc == 0 and s.final_code in _EXPECTED_FINAL[scenario]
+    return CallResult(ok, s.final_code, s.codes_seen, s.setup_ms, rc, err, text, f"carrier_{scenario}")
+
+
+@dataclass(frozen=True)
+class CarrierInvite:
+    """An INVITE the carrier received from the PBX (its first INVITE of a Call-ID). Users are
+    percent-decoded; ``from_display`` is "" without a display name, ``p_asserted`` the user of the
+    P-Asserted-Identity URI (None without that header). Equality ignores the fields after ``p_asserted``."""
+
+    uri_user: str
+    from_user: str
+    from_display: str
+    p_asserted: str | None
+    privacy: str | None = field(default=None, compare=False)  # the Privacy header, if any
+    call_id: str = field(default="", compare=False)
+    text: str = field(default="", repr=False, compare=False)
+
+
+def _uri_user(value: str) -> str:
+    """The user of the (first) URI in a header value or request-URI: ``"A" <sip:+1555@h>;tag=x`` -> +1555;
+    ``tel:+1555;x=y`` -> +1555; "" when the URI has none."""
+    if "<" in value:
+        uri = value.split("<", 1)[1].split(">", 1)[0]
+    else:
+        uri = value.strip().split(";", 1)[0].split(" ", 1)[0]  # addr-spec: header params follow ';'
+    scheme, _, rest = uri.partition(":")
+    if scheme.lower() == "tel":
+        return unquote(rest.split(";", 1)[0])
+    return unquote(rest.split("@", 1)[0]) if "@" in rest else ""
+
+
+def _display_name(value: str) -> str:
+    value = value.strip()
+    if value.startswith('"'):
+        out, i = [], 1
+        while i < len(value) and value[i] != '"':
+            if value[i] == "\\" and i + 1 < len(value):
+                i += 1
+            out.append(value[i])
+            i += 1
+        return "".join(out)
+    return value.split("<", 1)[0].strip() if "<" in value else ""
+
+
+def _header(text: str, *names: str) -> str | None:
+    """The first value of the header ``names`` (long and compact forms) in a SIP message."""
+    for line in text.replace("\r\n", "\n").split("\n\n", 1)[0].split("\n")[1:]:
+        name, sep, value = line.partition(":")
+        if sep and name.strip().lower() in names:
+            return value.strip()
+    return None
+
+
+def parse_carrier_invites(messages: list[SipMessage]) -> list[CarrierInvite]:
+    """The INVITEs received in a message log, one per Call-ID (re-INVITEs and retransmissions skipped)."""
+    seen: set[str] = set()
+    out = []
+    for m in messages:
+        if m.sent or m.method != "INVITE" or m.call_id in seen:
+            continue
+        seen.add(m.call_id)
+        parts = m.start_line.split()
+        from_value = _header(m.text, "from", "f") or ""
+        pai = _header(m.text, "p-asserted-identity")
+        out.append(
+            CarrierInvite(
+                uri_user=_uri_user(parts[1]) if len(parts) > 1 else "",
+                from_user=_uri_user(from_value),
+                from_display=_display_name(from_value),
+                p_asserted=None if pai is None else _uri_user(pai),
+                privacy=_header(m.text, "privacy"),
+                call_id=m.call_id or "",
+                text=m.text,
+            )
+        )
+    return out
+
+
+def _udp_socket_inodes(ip: str, port: int) -> set[str] | None:
+    """Inodes of the UDP sockets bound to ``ip:port`` (or the wildcard), from /proc/net/udp; None when that
+    file is not readable (not Linux)."""
+    want_ip = f"{struct.unpack('=I', socket.inet_aton(ip))[0]:08X}"  # the kernel prints the raw be32
+    try:
+        lines = Path("/proc/net/udp").read_text().splitlines()[1:]
+    except OSError:
+        return None
+    out = set()
+    for line in lines:
+        cols = line.split()
+        if len(cols) > 9:
+            addr, _, hexport = cols[1].partition(":")
+            if addr in (want_ip, "00000000") and int(hexport, 16) == port:
+                out.add(cols[9])
+    return out
+
+
+def _process_holds_udp(pid: int, ip: str, port: int) -> bool:
+    """True once process ``pid`` has bound UDP ``ip:port`` (Linux: /proc; elsewhere: our bind fails)."""
+    inodes = _udp_socket_inodes(ip, port)
+    if inodes is None:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            try:
+                s.bind((ip, port))
+            except OSError:
+                return True
+            return False
+    if not inodes:
+        return False
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:[") and link[8:-1] in inodes:
+            return True
+    return False
+
+
+class SippCarrier:
+    """The carrier's side of the trunk, receiving the PBX's outbound calls:
+    ``async with SippCarrier("busy") as carrier: ... carrier.port ... carrier.invites()``.
+
+    Entering starts a sipp UAS (``carrier_uas_<behaviour>.xml``, one call per INVITE, any number of calls)
+    on ``ip`` (127.0.0.2) and a free UDP port (``port``), and returns once sipp has bound it. Behaviours:
+    answer (answers PCMA, waits for BYE), answer_hangup (answers, sends BYE after ``hold_ms``), busy (486),
+    ring (180 forever, handles CANCEL). Incoming OPTIONS/NOTIFY/INFO/UPDATE are answered 200 (``-aa``),
+    RTP is echoed (``-rtp_echo``). Exiting stops sipp; the message log is kept.
+    """
+
+    def __init__(
+        self,
+        behaviour: str = "answer",
+        *,
+        ip: str = CARRIER_IP,
+        hold_ms: int = 2000,
+        start_timeout: float = 5.0,
+    ):
+        if behaviour not in CARRIER_BEHAVIOURS:
+            raise ValueError(f"behaviour must be one of {sorted(CARRIER_BEHAVIOURS)}")
+        self.behaviour, self.ip, self.hold_ms, self.start_timeout = behaviour, ip, hold_ms, start_timeout
+        self.port: int | None = None
+        self._tmp: tempfile.TemporaryDirectory | None = None
+        self._sipp: _Sipp | None = None
+        self._final_log = ""
+        self._final_err = ""
+
+    @property
+    def address(self) -> str:
+        """``ip:port`` of the carrier (e.g. for the PBX's trunk configuration)."""
+        return f"{self.ip}:{self.port}"
+
+    async def __aenter__(self) -> Self:
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"sipp-carrier-{self.behaviour}-")
+        try:
+            for attempt in range(3):  # the free port may be taken between our pick and sipp's bind
+                self._sipp = _Sipp(Path(self._tmp.name), f"carrier{attempt}")
+                args = self._sipp.args(
+                    CARRIER_BEHAVIOURS[self.behaviour],
+                    self.ip,
+                    None,
+                    "-d",
+                    str(self.hold_ms),
+                    "-aa",
+                    "-rtp_echo",
+                )
+                self.port = int(args[args.index("-p") + 1])
+                await self._sipp.start(args)
+                if await self._wait_bound():
+                    return self
+                if "Unable to bind" not in self._sipp.stderr_tail() or attempt == 2:
+                    raise self._error(f"sipp carrier on {self.address} exited before binding its port")
+                log.info("sipp carrier: port %s taken meanwhile, retrying", self.port)
+        except BaseException:
+            await self._close()
+            raise
+        raise AssertionError("unreachable")
+
+    async def __aexit__(self, *exc) -> None:
+        await self._close()
+
+    async def _wait_bound(self) -> bool:
+        """True once sipp holds its SIP port; False if it exited first; SippError after start_timeout."""
+        deadline = time.monotonic() + self.start_timeout
+        proc = self._sipp.proc
+        while True:
+            if proc.returncode is not None:
+                return False
+            if _process_holds_udp(proc.pid, self.ip, self.port):
+                return True
+            if time.monotonic() > deadline:
+                raise self._error(f"sipp carrier did not bind {self.address} within {self.start_timeout} s")
+            await asyncio.sleep(0.01)
+
+    def _error(self, message: str) -> SippError:
+        return SippError(
+            message,
+            returncode=self._sipp.proc.returncode,
+            stderr_tail=self._sipp.stderr_tail(),
+            message_log=self._sipp.message_log(),
+        )
+
+    async def _close(self) -> None:
+        try:
+            if self._sipp is not None:
+                await self._sipp.stop()
+                self._final_log, self._final_err = self._sipp.message_log(), self._sipp.stderr_tail()
+        finally:
+            if self._tmp is not None:
+                self._tmp.cleanup()
+                self._tmp = None
+
+    def message_log(self) -> str:
+        """The carrier's sipp message log so far (kept after exit)."""
+        if self._tmp is None or self._sipp is None:
+            return self._final_log
+        return self._sipp.message_log()
+
+    def stderr_tail(self) -> str:
+        """sipp's stderr and error-log tail (unexpected messages, failed calls); kept after exit."""
+        if self._tmp is None or self._sipp is None:
+            return self._final_err
+        return self._sipp.stderr_tail()
+
+    def invites(self) -> list[CarrierInvite]:
+        """The calls the PBX placed to the carrier so far, in arrival order (one per Call-ID)."""
+        return parse_carrier_invites(parse_message_log(self.message_log()))
+
+    async def wait_invites(self, n: int = 1, timeout: float = 5.0) -> list[CarrierInvite]:
+        """Poll until at least ``n`` calls arrived or ``timeout`` s passed; returns ``invites()``."""
+        deadline = time.monotonic() + timeout
+        while len(invites := self.invites()) < n and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        return invites

@@ -89,6 +89,12 @@ class CallSettings(_Section):
     """Call handling."""
 
     ring_timeout: int = Field(20, ge=1, le=600, description="seconds a callee rings before 'no answer'")
+    country: str = Field(
+        "US", pattern=r"^[A-Z]{2}$", description="home country (ISO code): how national numbers are read"
+    )
+    local_prefixes: list[str] = Field(
+        default_factory=list, description='E.164 prefixes that count as local calls, e.g. ["+1555"]'
+    )
 
 
 class AriSettings(_Section):

@@ -23,6 +23,7 @@ from core.services.calls import CallHistory, CallLog
 from core.services.extensions import ExtensionService
 from core.services.forwarding import ForwardingService
 from core.services.provisioning import Provisioner
+from core.services.trunks import TrunkService
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class Daemon:
         self.provisioner = Provisioner(settings.asterisk.bind)
         self.extensions = ExtensionService(self.auth, self.bus, self.provisioner)
         self.forwarding = ForwardingService(self.auth, self.bus)
+        self.trunks = TrunkService(self.auth, self.provisioner)
         self.history = CallHistory(self.auth)
         self.call_log = CallLog(self.bus, node=socket.gethostname())
         self.calls = CallManager(self.call_log, settings.calls, settings.asterisk.app)
@@ -100,7 +102,9 @@ class Daemon:
             logger.info("closed %d call records left open by the previous run", closed)
         sock = _bind(self.settings.api.host, self.settings.api.port)
         self.api_port = sock.getsockname()[1]
-        app = create_app(self.auth, self.extensions, self.forwarding, self.history, self.bus, self)
+        app = create_app(
+            self.auth, self.extensions, self.forwarding, self.trunks, self.history, self.bus, self
+        )
         config = uvicorn.Config(
             app, log_level="warning", lifespan="off", ws="websockets-sansio", timeout_graceful_shutdown=2
         )

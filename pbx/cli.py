@@ -37,11 +37,15 @@ forward_app = typer.Typer(
     help="Forwarding of internal numbers: always, busy, no_answer (after N seconds), unavailable.",
     no_args_is_help=True,
 )
+trunk_app = typer.Typer(help="SIP trunks to carriers (authenticated by address).", no_args_is_help=True)
+route_app = typer.Typer(help="Inbound routes: where calls to a public number (DID) go.", no_args_is_help=True)
 dnd_app = typer.Typer(help="Do-not-disturb: callers get busy (or the busy forwarding).", no_args_is_help=True)
 app.add_typer(asterisk_app, name="asterisk")
 app.add_typer(ext_app, name="ext")
 app.add_typer(forward_app, name="forward")
 app.add_typer(dnd_app, name="dnd")
+app.add_typer(trunk_app, name="trunk")
+app.add_typer(route_app, name="route")
 
 SAMPLE_EXTENSIONS = [
     ("101", "Reception"),
@@ -428,6 +432,7 @@ class LocalServices:
 
     extensions: Any
     forwarding: Any
+    trunks: Any
 
 
 def _via_daemon_or_local(
@@ -444,11 +449,14 @@ def _via_daemon_or_local(
         from core.services.auth import AuthService
         from core.services.extensions import ExtensionService
         from core.services.forwarding import ForwardingService
+        from core.services.trunks import TrunkService
 
         async def go() -> T:
             async with _db(s):
                 auth, bus = AuthService(), EventBus()
-                services = LocalServices(ExtensionService(auth, bus), ForwardingService(auth, bus))
+                services = LocalServices(
+                    ExtensionService(auth, bus), ForwardingService(auth, bus), TrunkService(auth)
+                )
                 return await local(services, _local_actor())
 
         return run(go)
@@ -504,6 +512,109 @@ def ext_rm(number: Annotated[str, typer.Argument(help="the internal number to de
         s, lambda api: api.delete(f"extensions/{number}"), lambda svc, who: svc.extensions.remove(who, number)
     )
     out.print(f"internal number {number} removed")
+
+
+@ext_app.command("set")
+def ext_set(
+    number: Annotated[str, typer.Argument(help="the internal number")],
+    name: Annotated[str | None, typer.Option(help="display name")] = None,
+    enabled: Annotated[bool | None, typer.Option("--enabled/--disabled", help="enable or disable")] = None,
+    outbound: Annotated[
+        str | None, typer.Option(help="outside calls allowed: internal | local | national | international")
+    ] = None,
+    caller_id: Annotated[
+        str | None, typer.Option(help='E.164 shown on outside calls ("" = the trunk\'s)')
+    ] = None,
+) -> None:
+    """Change an internal number."""
+    s = settings()
+    changes = {"name": name, "enabled": enabled, "outbound": outbound, "external_caller_id": caller_id}
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes:
+        raise Failure("nothing to change: give --name, --enabled/--disabled, --outbound or --caller-id")
+    _via_daemon_or_local(
+        s,
+        lambda api: api.patch(f"extensions/{number}", json=changes),
+        lambda svc, who: svc.extensions.update(who, number, **changes),
+    )
+    out.print(f"internal number {number} updated")
+
+
+@trunk_app.command("add")
+def trunk_add(
+    name: Annotated[str, typer.Argument(help="e.g. carrier")],
+    host: Annotated[str, typer.Option(help="the carrier's address; calls from it are outside calls")],
+    caller_id: Annotated[str, typer.Option(help="E.164 shown on outgoing calls, e.g. +15550001000")],
+    port: Annotated[int, typer.Option(help="the carrier's SIP port")] = 5060,
+) -> None:
+    """Add a trunk (authenticated by the carrier's address)."""
+    s = settings()
+    body = {"name": name, "host": host, "port": port, "caller_id": caller_id}
+    _via_daemon_or_local(
+        s,
+        lambda api: api.post("trunks", json=body),
+        lambda svc, who: svc.trunks.add(who, name, host, port, caller_id),
+    )
+    out.print(f"trunk {name} added ({host}:{port})")
+
+
+@trunk_app.command("list")
+def trunk_list() -> None:
+    """List trunks."""
+    s = settings()
+    rows = _via_daemon_or_local(s, lambda api: api.get("trunks"), lambda svc, who: svc.trunks.trunks(who))
+    table = Table("name", "host", "port", "caller ID", "enabled")
+    for row in rows:
+        r = row if isinstance(row, dict) else asdict(row)
+        table.add_row(r["name"], r["host"], str(r["port"]), r["caller_id"], "yes" if r["enabled"] else "no")
+    out.print(table)
+
+
+@trunk_app.command("rm")
+def trunk_rm(name: Annotated[str, typer.Argument(help="the trunk")]) -> None:
+    """Delete a trunk."""
+    s = settings()
+    _via_daemon_or_local(
+        s, lambda api: api.delete(f"trunks/{name}"), lambda svc, who: svc.trunks.remove(who, name)
+    )
+    out.print(f"trunk {name} removed")
+
+
+@route_app.command("set")
+def route_set(
+    did: Annotated[str, typer.Argument(help="the public number, e.g. +15550001000")],
+    destination: Annotated[str, typer.Argument(help="ext:101, busy or hangup")],
+) -> None:
+    """Send calls to a public number to a destination."""
+    s = settings()
+    _via_daemon_or_local(
+        s,
+        lambda api: api.put(f"routes/{did}", json={"destination": destination}),
+        lambda svc, who: svc.trunks.set_route(who, did, destination),
+    )
+    out.print(f"{did} → {destination}")
+
+
+@route_app.command("list")
+def route_list() -> None:
+    """List inbound routes."""
+    s = settings()
+    rows = _via_daemon_or_local(s, lambda api: api.get("routes"), lambda svc, who: svc.trunks.routes(who))
+    table = Table("public number", "destination")
+    for row in rows:
+        r = row if isinstance(row, dict) else asdict(row)
+        table.add_row(r["did"], r["destination"])
+    out.print(table)
+
+
+@route_app.command("rm")
+def route_rm(did: Annotated[str, typer.Argument(help="the public number")]) -> None:
+    """Delete the route of a public number."""
+    s = settings()
+    _via_daemon_or_local(
+        s, lambda api: api.delete(f"routes/{did}"), lambda svc, who: svc.trunks.remove_route(who, did)
+    )
+    out.print(f"route for {did} removed")
 
 
 @forward_app.command("set")

@@ -19,6 +19,7 @@ from core.services.auth import Actor, AuthService
 from core.services.calls import CallHistory
 from core.services.extensions import ExtensionService
 from core.services.forwarding import ForwardingService
+from core.services.trunks import TrunkService
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,25 @@ class ExtensionPatch(BaseModel):
     enabled: bool | None = None
     password: str | None = None
     dnd: bool | None = Field(None, description="do-not-disturb")
+    outbound: str | None = Field(None, description="internal, local, national or international")
+    external_caller_id: str | None = Field(None, description='E.164 shown on outside calls; "" to clear')
+
+
+class TrunkIn(BaseModel):
+    """Body of POST /api/trunks."""
+
+    model_config = {"extra": "forbid"}
+    name: str
+    host: str = Field(description="the carrier's address (calls from it are outside calls)")
+    port: int = 5060
+    caller_id: str = Field(description="E.164 shown on outgoing calls")
+
+
+class RouteIn(BaseModel):
+    """Body of PUT /api/routes/{did}."""
+
+    model_config = {"extra": "forbid"}
+    destination: str = Field(description="e.g. ext:101, busy, hangup")
 
 
 class ForwardingIn(BaseModel):
@@ -71,6 +91,7 @@ def create_app(
     auth: AuthService,
     extensions: ExtensionService,
     forwarding: ForwardingService,
+    trunks: TrunkService,
     history: CallHistory,
     bus: EventBus,
     daemon: DaemonView,
@@ -124,12 +145,34 @@ def create_app(
     async def update_extension(number: str, body: ExtensionPatch, who: Who) -> dict[str, Any]:
         if body.dnd is not None:
             await forwarding.set_dnd(who, number, body.dnd)
-        if (body.name, body.enabled, body.password) == (None, None, None):
+        changes = body.model_dump(exclude={"dnd"}, exclude_none=True)
+        if not changes:
             return asdict(await extensions.get(who, number))
-        view = await extensions.update(
-            who, number, name=body.name, enabled=body.enabled, password=body.password
-        )
-        return asdict(view)
+        return asdict(await extensions.update(who, number, **changes))
+
+    @app.get("/api/trunks")
+    async def list_trunks(who: Who) -> list[dict[str, Any]]:
+        return [asdict(t) for t in await trunks.trunks(who)]
+
+    @app.post("/api/trunks", status_code=201)
+    async def add_trunk(body: TrunkIn, who: Who) -> dict[str, Any]:
+        return asdict(await trunks.add(who, body.name, body.host, body.port, body.caller_id))
+
+    @app.delete("/api/trunks/{name}", status_code=204)
+    async def remove_trunk(name: str, who: Who) -> None:
+        await trunks.remove(who, name)
+
+    @app.get("/api/routes")
+    async def list_routes(who: Who) -> list[dict[str, Any]]:
+        return [asdict(r) for r in await trunks.routes(who)]
+
+    @app.put("/api/routes/{did}")
+    async def set_route(did: str, body: RouteIn, who: Who) -> dict[str, Any]:
+        return asdict(await trunks.set_route(who, did, body.destination))
+
+    @app.delete("/api/routes/{did}", status_code=204)
+    async def remove_route(did: str, who: Who) -> None:
+        await trunks.remove_route(who, did)
 
     @app.get("/api/forwarding")
     async def list_forwarding(who: Who, number: str | None = None) -> list[dict[str, Any]]:

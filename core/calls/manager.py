@@ -21,23 +21,33 @@ from typing import Any
 from core.ari.client import AriClient, AriError, ChannelGone
 from core.config import CallSettings
 from core.events import DomainEvent, ExtensionAdded, ExtensionRemoved, ExtensionUpdated, ForwardingChanged
-from core.models import Call, CallLeg, Extension
+from core.models import Call, CallLeg, Extension, InboundRoute, Trunk
 from core.routing import (
     REFUSALS,
     Decision,
     DialExtension,
+    DialExternal,
     Disposition,
     ExtensionInfo,
     Forward,
+    OutboundPermission,
     Refusal,
+    TrunkInfo,
     after_unanswered,
     decide_internal,
+    decide_outbound,
+    destination_target,
     forward_rules,
     forward_target,
+    inbound_destination,
+    is_external,
     outcome_of_unanswered_leg,
+    permission_needed,
+    to_e164,
 )
+from core.routing.destinations import parse_destination
 from core.services.calls import CallLog
-from core.services.provisioning import ENDPOINT_EVENTS
+from core.services.provisioning import ENDPOINT_EVENTS, sip_host, trunk_endpoint_id
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +87,7 @@ class LiveCall:
 class _CallFlow:
     """The state of one call: its channels, its event queue, its records."""
 
-    def __init__(self, manager: CallManager, caller_channel: Event, dialled: str) -> None:
+    def __init__(self, manager: CallManager, caller_channel: Event, dialled: str, inbound: bool) -> None:
         self.m = manager
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
         self.caller_chan = caller_channel
@@ -85,6 +95,11 @@ class _CallFlow:
         caller = caller_channel.get("caller") or {}
         self.caller_number = str(caller.get("number") or "")
         self.caller_name = str(caller.get("name") or "")
+        self.inbound = inbound
+        if inbound:  # an outside caller: shown in E.164 when it is a number at all
+            country = manager.settings.country
+            self.caller_number = to_e164(self.caller_number, country) or self.caller_number or "anonymous"
+        self.direction = "inbound" if inbound else ("outbound" if is_external(dialled) else "internal")
         self.dialled = dialled
         self.callee_id: str | None = None  # the leg being rung (or talking) now
         self.dialled_ids: list[str] = []  # every leg this call dialled, forwards included
@@ -138,7 +153,7 @@ class _CallFlow:
         self._opening = asyncio.ensure_future(self._open_records())
         self._add_leg(self.caller_id, "caller", self.caller_chan.get("name", ""))
         visited: list[str] = []  # internal numbers this call has been routed through
-        decision = self._decide(self.dialled)
+        decision = await self._first_decision()
         while True:
             if isinstance(decision, Forward):
                 visited.append(decision.number)
@@ -155,6 +170,30 @@ class _CallFlow:
                     return
                 decision = after_unanswered(self.m.directory.get(decision.number), outcome)
 
+    async def _first_decision(self) -> Decision:
+        """Inbound calls start at their public number's route; internal ones at the dialled number."""
+        settings = self.m.settings
+        if self.inbound:
+            did = to_e164(self.dialled, settings.country)
+            route = await InboundRoute.get_or_none(did=did) if did else None
+            routes = {route.did: parse_destination(route.destination)} if route else {}
+            dest = inbound_destination(did, routes)
+            if isinstance(dest, Refusal):
+                return dest
+            target = destination_target(dest, REFUSALS[Disposition.UNAVAILABLE])
+            return target if isinstance(target, Refusal) else self._decide(target)
+        if is_external(self.dialled):
+            number = to_e164(self.dialled, settings.country)
+            needed = (
+                permission_needed(number, settings.country, settings.local_prefixes)
+                if number
+                else OutboundPermission.INTERNATIONAL
+            )
+            trunk = await Trunk.filter(enabled=True).order_by("name").first()
+            info = TrunkInfo(trunk.name, trunk.host, trunk.port, trunk.caller_id) if trunk else None
+            return decide_outbound(self.m.directory.get(self.caller_number), number, needed, info)
+        return self._decide(self.dialled)
+
     def _decide(self, number: str) -> Decision:
         info = self.m.directory.get(number)
         online = self.m.endpoints.get(number) == "online"
@@ -166,7 +205,7 @@ class _CallFlow:
             self.caller_number,
             self.caller_name,
             self.dialled,
-            "internal",
+            self.direction,
             self.live.call_id,
             self.live.started_at,
         )
@@ -210,18 +249,26 @@ class _CallFlow:
         await self._end_leg(self.caller_id, refusal.disposition.value, None)
         await self.m.log.finish(await self._records(), refusal.disposition, refusal.sip_code)
 
-    async def _dial(self, target: DialExtension) -> Refusal | None:
-        """Ring one internal number. Returns why it was not answered, or None when the call is over."""
+    async def _dial(self, target: DialExtension | DialExternal) -> Refusal | None:
+        """Ring one number. Returns why it was not answered, or None when the call is over."""
         callee = f"{CHANNEL_PREFIX}{uuid.uuid4()}"
         self.callee_id = callee
         self.dialled_ids.append(callee)
         self.m._own(callee, self)
         self.live.channels = self.channels()
-        ring_seconds = target.ring_seconds or self.m.settings.ring_timeout
-        caller_id = f'"{self.caller_name or self.caller_number}" <{self.caller_number}>'
+        if isinstance(target, DialExternal):  # numbers and hosts are validated: nothing here can inject
+            trunk, via = target.trunk, f"PJSIP/{trunk_endpoint_id(target.trunk.name)}"
+            endpoint = f"{via}/sip:{target.number}@{sip_host(trunk.host)}:{trunk.port}"
+            leg_endpoint = f"{via}/{target.number}"
+            caller_id = f'"{self.caller_name}" <{target.caller_id}>'
+            ring_seconds = self.m.settings.ring_timeout
+        else:
+            endpoint = leg_endpoint = f"PJSIP/{target.number}"
+            caller_id = f'"{self.caller_name or self.caller_number}" <{self.caller_number}>'
+            ring_seconds = target.ring_seconds or self.m.settings.ring_timeout
         try:
             await self.client.originate(
-                f"PJSIP/{target.number}",
+                endpoint,
                 callee,
                 f"dialed,{self.live.call_id}",
                 caller_id,
@@ -231,7 +278,7 @@ class _CallFlow:
             dial_error = None
         except AriError as exc:
             dial_error = exc
-        self._add_leg(callee, "callee", f"PJSIP/{target.number}")
+        self._add_leg(callee, "callee", leg_endpoint)
         if dial_error is not None:
             logger.warning("call %s: could not dial %s: %s", self.live.call_id, target.number, dial_error)
             await self._end_leg(callee, Disposition.UNAVAILABLE.value, None)
@@ -383,6 +430,7 @@ class CallManager:
         self._tasks: set[asyncio.Task[None]] = set()
         self._stasis_dispatch: dict[str, Callable[[Event, list[str]], Awaitable[None] | None]] = {
             "internal": self._start_internal,
+            "inbound": self._start_inbound,
             "dialed": self._route_dialed,
         }
 
@@ -405,8 +453,13 @@ class CallManager:
             flow.queue.put_nowait(event)
 
     def _start_internal(self, event: Event, args: list[str]) -> None:
-        dialled = args[0] if args else ""
-        flow = _CallFlow(self, event["channel"], dialled)
+        self._start(event, args[0] if args else "", inbound=False)
+
+    def _start_inbound(self, event: Event, args: list[str]) -> None:
+        self._start(event, args[0] if args else "", inbound=True)
+
+    def _start(self, event: Event, dialled: str, inbound: bool) -> None:
+        flow = _CallFlow(self, event["channel"], dialled, inbound)
         self._own(flow.caller_id, flow)
         self._spawn(flow.run(), f"call-{flow.caller_id}")
 
@@ -445,29 +498,34 @@ class CallManager:
     # -- connection lifecycle -------------------------------------------------------------------
     async def load_directory(self) -> None:
         """Read the internal numbers routing needs (at start; events keep it current)."""
-        self.directory = {
-            e.number: ExtensionInfo(
+        self.directory = {}
+        for e in await Extension.all().prefetch_related("forwarding"):
+            rules = {
+                r.condition: {"destination": r.destination, "ring_seconds": r.ring_seconds}
+                for r in e.forwarding
+            }
+            self.directory[e.number] = ExtensionInfo(
                 e.number,
                 e.name,
                 e.enabled,
                 e.dnd,
-                forward_rules(
-                    {
-                        r.condition: {"destination": r.destination, "ring_seconds": r.ring_seconds}
-                        for r in e.forwarding
-                    }
-                ),
+                forward_rules(rules),
+                OutboundPermission(e.outbound),
+                e.external_caller_id,
             )
-            for e in await Extension.all().prefetch_related("forwarding")
-        }
 
     def on_domain_event(self, event: DomainEvent) -> None:
         """Keep the directory in step with changes to internal numbers and their forwarding."""
         known = self.directory.get(getattr(event, "number", ""))
         if isinstance(event, ExtensionAdded | ExtensionUpdated):
-            rules = known.forwarding if known else {}
             self.directory[event.number] = ExtensionInfo(
-                event.number, event.name, event.enabled, event.dnd, rules
+                event.number,
+                event.name,
+                event.enabled,
+                event.dnd,
+                known.forwarding if known else {},
+                OutboundPermission(event.outbound),
+                event.external_caller_id,
             )
         elif isinstance(event, ExtensionRemoved):
             self.directory.pop(event.number, None)

@@ -68,26 +68,30 @@ class CallEnded(_CallEvent):
     sip_code: int | None = None
 
 
-class _ExtensionEvent(DomainEvent):
+class ExtensionEvent(DomainEvent):
+    """What an internal number now is (base of the extension events)."""
+
     number: str
     name: str = ""
     enabled: bool = True
     dnd: bool = False
+    outbound: str = "national"
+    external_caller_id: str | None = None
 
 
-class ExtensionAdded(_ExtensionEvent):
+class ExtensionAdded(ExtensionEvent):
     """An internal number was created."""
 
     type: Literal["ExtensionAdded"] = "ExtensionAdded"
 
 
-class ExtensionUpdated(_ExtensionEvent):
+class ExtensionUpdated(ExtensionEvent):
     """An internal number was changed."""
 
     type: Literal["ExtensionUpdated"] = "ExtensionUpdated"
 
 
-class ExtensionRemoved(_ExtensionEvent):
+class ExtensionRemoved(ExtensionEvent):
     """An internal number was deleted."""
 
     type: Literal["ExtensionRemoved"] = "ExtensionRemoved"

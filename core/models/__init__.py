@@ -38,6 +38,9 @@ class Extension(Model):
     name = fields.CharField(max_length=100, default="")
     enabled = fields.BooleanField(default=True)
     dnd = fields.BooleanField(default=False)  # do-not-disturb: calls are treated as busy
+    # how far its calls may reach outside: internal | local | national | international
+    outbound = fields.CharField(max_length=16, default="national")
+    external_caller_id = fields.CharField(max_length=20, null=True)  # E.164 shown on outside calls
     sip_password = fields.CharField(max_length=64)
     created_at = fields.DatetimeField(auto_now_add=True)
     forwarding: fields.ReverseRelation[ForwardingRule]
@@ -130,3 +133,30 @@ class AuditEntry(Model):
 
     def __str__(self) -> str:
         return f"{self.actor}@{self.source} {self.action} {self.target}"
+
+
+class Trunk(Model):
+    """A SIP trunk to a carrier, authenticated by its address (calls from it are outside calls)."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=32, unique=True)
+    host = fields.CharField(max_length=255)
+    port = fields.IntField(default=5060)
+    caller_id = fields.CharField(max_length=20)  # E.164 shown on outgoing calls unless the number has its own
+    enabled = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.host}:{self.port})"
+
+
+class InboundRoute(Model):
+    """Where calls to a public number (DID) go."""
+
+    id = fields.IntField(primary_key=True)
+    did = fields.CharField(max_length=20, unique=True)  # E.164
+    destination = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.did} → {self.destination}"

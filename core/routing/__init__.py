@@ -6,7 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from core.routing.destinations import Destination, DestinationKind
+import phonenumbers
+
+from core.routing.destinations import Destination, DestinationKind, parse_destination
 
 
 class Disposition(StrEnum):
@@ -19,6 +21,9 @@ class Disposition(StrEnum):
     UNKNOWN_NUMBER = "unknown_number"
     DISABLED = "disabled"
     DECLINED = "declined"  # sent to the `hangup` destination
+    FORBIDDEN = "forbidden"  # the caller may not call that number
+    INVALID_NUMBER = "invalid_number"  # not a phone number
+    NO_ROUTE = "no_route"  # no trunk to reach the outside
     CANCELLED = "cancelled"  # caller hung up before an answer
     FAILED = "failed"  # the PBX itself failed (handler error, Asterisk error)
     INTERRUPTED = "interrupted"  # the daemon stopped while the call was up
@@ -42,7 +47,23 @@ REFUSALS: dict[Disposition, Refusal] = {
     Disposition.DISABLED: Refusal(Disposition.DISABLED, "rejected", 403),
     Disposition.FAILED: Refusal(Disposition.FAILED, "congestion", 503),
     Disposition.DECLINED: Refusal(Disposition.DECLINED, "normal", 603),
+    Disposition.FORBIDDEN: Refusal(Disposition.FORBIDDEN, "rejected", 403),
+    Disposition.INVALID_NUMBER: Refusal(Disposition.INVALID_NUMBER, "number_incomplete", 484),
+    Disposition.NO_ROUTE: Refusal(Disposition.NO_ROUTE, "congestion", 503),
 }
+
+
+class OutboundPermission(StrEnum):
+    """How far an internal number may call outside, each level including the ones before it."""
+
+    INTERNAL = "internal"
+    LOCAL = "local"
+    NATIONAL = "national"
+    INTERNATIONAL = "international"
+
+    @property
+    def rank(self) -> int:
+        return list(OutboundPermission).index(self)
 
 
 class ForwardCondition(StrEnum):
@@ -71,6 +92,27 @@ class ExtensionInfo:
     enabled: bool = True
     dnd: bool = False
     forwarding: Mapping[ForwardCondition, ForwardRule] = field(default_factory=dict)
+    outbound: OutboundPermission = OutboundPermission.NATIONAL
+    external_caller_id: str | None = None
+
+
+@dataclass(frozen=True)
+class TrunkInfo:
+    """A trunk calls can leave by."""
+
+    name: str
+    host: str
+    port: int
+    caller_id: str  # E.164
+
+
+@dataclass(frozen=True)
+class DialExternal:
+    """Call this E.164 number through `trunk`, presenting `caller_id`."""
+
+    number: str
+    trunk: TrunkInfo
+    caller_id: str
 
 
 @dataclass(frozen=True)
@@ -92,7 +134,7 @@ class Forward:
     fallback: Refusal  # what the caller gets if the forward cannot be followed (e.g. a loop)
 
 
-Decision = Refusal | DialExtension | Forward
+Decision = Refusal | DialExtension | DialExternal | Forward
 
 MAX_FORWARDS = 5  # hops a call may take before the PBX stops following forwards
 
@@ -134,28 +176,78 @@ def after_unanswered(callee: ExtensionInfo | None, outcome: Refusal) -> Forward 
     return _forward_or(callee, condition, outcome)
 
 
+def destination_target(dest: Destination, fallback: Refusal) -> str | Refusal:
+    """The internal number a destination leads to, or the caller's final answer."""
+    if dest.kind is DestinationKind.BUSY:
+        return REFUSALS[Disposition.BUSY]
+    if dest.kind is DestinationKind.HANGUP:
+        return REFUSALS[Disposition.DECLINED]
+    if dest.kind is not DestinationKind.EXTENSION:  # not routable yet: configuration refuses these
+        return fallback
+    return dest.target
+
+
 def forward_target(forward: Forward, visited: Sequence[str]) -> str | Refusal:
     """Where a forward leads: the internal number to try next, or the caller's final answer.
 
     `visited` are the internal numbers this call has already been routed to; going back to one of them
     is a loop, and a loop ends the call with the outcome that caused the forward.
     """
-    dest = forward.destination
-    if dest.kind is DestinationKind.BUSY:
-        return REFUSALS[Disposition.BUSY]
-    if dest.kind is DestinationKind.HANGUP:
-        return REFUSALS[Disposition.DECLINED]
-    if dest.kind is not DestinationKind.EXTENSION:  # not routable yet: configuration refuses these
+    target = destination_target(forward.destination, forward.fallback)
+    if isinstance(target, str) and (target in visited or len(visited) > MAX_FORWARDS):
         return forward.fallback
-    if dest.target in visited or len(visited) > MAX_FORWARDS:
-        return forward.fallback
-    return dest.target
+    return target
+
+
+# -- calls to and from the outside -------------------------------------------------------------
+def is_external(dialled: str) -> bool:
+    """Internal numbers are 2–4 digits; anything longer, or starting with +, is an outside number."""
+    return dialled.startswith("+") or (dialled.isdigit() and len(dialled) > 4)
+
+
+def to_e164(number: str, country: str) -> str | None:
+    """An outside number as dialled or presented (+1..., 00..., national) in E.164, or None."""
+    try:
+        parsed = phonenumbers.parse(number, country)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def permission_needed(number: str, country: str, local_prefixes: Sequence[str]) -> OutboundPermission:
+    """The least outbound permission that may call this E.164 number."""
+    if any(number.startswith(prefix) for prefix in local_prefixes):
+        return OutboundPermission.LOCAL
+    # same country calling code = national (so +1 is national from anywhere in the NANP)
+    home_code = phonenumbers.country_code_for_region(country)
+    national = phonenumbers.parse(number, None).country_code == home_code
+    return OutboundPermission.NATIONAL if national else OutboundPermission.INTERNATIONAL
+
+
+def decide_outbound(
+    caller: ExtensionInfo | None, number: str | None, needed: OutboundPermission, trunk: TrunkInfo | None
+) -> DialExternal | Refusal:
+    """An internal number calls outside: `number` is the dialled number in E.164 (None if it is not one)."""
+    if number is None:
+        return REFUSALS[Disposition.INVALID_NUMBER]
+    if caller is None or caller.outbound.rank < needed.rank:
+        return REFUSALS[Disposition.FORBIDDEN]
+    if trunk is None:
+        return REFUSALS[Disposition.NO_ROUTE]
+    return DialExternal(number, trunk, caller.external_caller_id or trunk.caller_id)
+
+
+def inbound_destination(did: str | None, routes: Mapping[str, Destination]) -> Destination | Refusal:
+    """Where a call from a trunk to the public number `did` goes."""
+    if did is None or did not in routes:
+        return REFUSALS[Disposition.UNKNOWN_NUMBER]
+    return routes[did]
 
 
 def forward_rules(raw: Mapping[str, Mapping[str, object]]) -> dict[ForwardCondition, ForwardRule]:
     """Rules from their stored form: {condition: {"destination": "ext:102", "ring_seconds": 15}}."""
-    from core.routing.destinations import parse_destination
-
     rules = {}
     for condition, rule in raw.items():
         seconds = rule.get("ring_seconds")

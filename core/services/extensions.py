@@ -6,6 +6,7 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
+from typing import TypeVar
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -13,9 +14,14 @@ from tortoise.transactions import in_transaction
 from core.ari.client import AriError
 from core.errors import Conflict, InvalidInput, NotFound
 from core.events import EventBus, ExtensionAdded, ExtensionRemoved, ExtensionUpdated
+from core.events.types import ExtensionEvent
 from core.models import Extension
+from core.routing import OutboundPermission
 from core.services.auth import Actor, AuthService
 from core.services.provisioning import Provisioner
+from core.services.validation import validate_e164
+
+E = TypeVar("E", bound=ExtensionEvent)
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +53,32 @@ def validate_password(password: str) -> str:
     return password
 
 
+def validate_outbound(permission: str) -> str:
+    """internal, local, national or international."""
+    try:
+        return OutboundPermission(permission.strip().lower()).value
+    except ValueError:
+        choices = ", ".join(p.value for p in OutboundPermission)
+        raise InvalidInput(f"outside-call permission {permission!r} must be one of {choices}") from None
+
+
+def validate_caller_id(number: str) -> str:
+    """A caller ID for outside calls: a public number in E.164."""
+    return validate_e164(number, "caller ID")
+
+
+def extension_event(kind: type[E], ext: Extension) -> E:
+    """The event telling what an internal number now is (routing keeps its directory from these)."""
+    return kind(  # type: ignore[call-arg]  # each event class fixes its own `type`
+        number=ext.number,
+        name=ext.name,
+        enabled=ext.enabled,
+        dnd=ext.dnd,
+        outbound=ext.outbound,
+        external_caller_id=ext.external_caller_id,
+    )
+
+
 def generate_password() -> str:
     """A random SIP password (hex keeps softphone entry easy)."""
     return secrets.token_hex(8)
@@ -60,13 +92,22 @@ class ExtensionView:
     name: str
     enabled: bool
     dnd: bool = False
+    outbound: str = "national"
+    external_caller_id: str | None = None
     registered: bool | None = None
     sip_password: str | None = None
 
 
 def _view(ext: Extension, with_password: bool = False) -> ExtensionView:
     return ExtensionView(
-        ext.number, ext.name, ext.enabled, ext.dnd, None, ext.sip_password if with_password else None
+        ext.number,
+        ext.name,
+        ext.enabled,
+        ext.dnd,
+        ext.outbound,
+        ext.external_caller_id,
+        None,
+        ext.sip_password if with_password else None,
     )
 
 
@@ -103,7 +144,7 @@ class ExtensionService:
         except IntegrityError:
             raise Conflict(f"internal number {number} already exists") from None
         await self._provision(ext)
-        await self._bus.publish(ExtensionAdded(number=number, name=name, enabled=enabled))
+        await self._bus.publish(extension_event(ExtensionAdded, ext))
         return _view(ext, with_password=True)
 
     async def update(
@@ -114,8 +155,13 @@ class ExtensionService:
         name: str | None = None,
         enabled: bool | None = None,
         password: str | None = None,
+        outbound: str | None = None,
+        external_caller_id: str | None = None,
     ) -> ExtensionView:
-        """Change an internal number's name, state or password."""
+        """Change an internal number's name, state, password, outside-call permission or caller ID.
+
+        `external_caller_id` "" removes the number's own caller ID (the trunk's is shown then).
+        """
         number = validate_number(number)
         await self._auth.authorize(actor, "extensions.write", number)
         ext = await self._get(number)
@@ -125,18 +171,26 @@ class ExtensionService:
             ext.enabled = enabled
         if password is not None:
             ext.sip_password = validate_password(password)
+        if outbound is not None:
+            ext.outbound = validate_outbound(outbound)
+        if external_caller_id is not None:
+            ext.external_caller_id = validate_caller_id(external_caller_id) if external_caller_id else None
         async with in_transaction():
             await ext.save()
             await self._auth.audit(
                 actor,
                 "extension.update",
                 number,
-                {"name": ext.name, "enabled": ext.enabled, "password_changed": password is not None},
+                {
+                    "name": ext.name,
+                    "enabled": ext.enabled,
+                    "outbound": ext.outbound,
+                    "external_caller_id": ext.external_caller_id,
+                    "password_changed": password is not None,
+                },
             )
         await self._provision(ext)
-        await self._bus.publish(
-            ExtensionUpdated(number=number, name=ext.name, enabled=ext.enabled, dnd=ext.dnd)
-        )
+        await self._bus.publish(extension_event(ExtensionUpdated, ext))
         return _view(ext, with_password=password is not None)
 
     async def remove(self, actor: Actor, number: str) -> None:

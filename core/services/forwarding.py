@@ -12,7 +12,7 @@ from core.models import Extension, ForwardingRule
 from core.routing import ForwardCondition
 from core.routing.destinations import DestinationKind, InvalidDestination, parse_destination
 from core.services.auth import Actor, AuthService
-from core.services.extensions import validate_number
+from core.services.extensions import extension_event, validate_number
 
 # Destinations a call can be forwarded to today; the others arrive with groups, queues, IVRs, voicemail
 # and trunks, and are refused until then rather than accepted and silently dropped.
@@ -116,7 +116,7 @@ class ForwardingService:
         async with in_transaction():
             await ext.save(update_fields=["dnd"])
             await self._auth.audit(actor, "dnd.on" if on else "dnd.off", number)
-        await self._bus.publish(ExtensionUpdated(number=number, name=ext.name, enabled=ext.enabled, dnd=on))
+        await self._bus.publish(extension_event(ExtensionUpdated, ext))
 
     async def _extension(self, number: str) -> Extension:
         ext = await Extension.get_or_none(number=number)

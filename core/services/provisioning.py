@@ -10,7 +10,7 @@ import ipaddress
 import logging
 
 from core.ari.client import AriClient
-from core.models import Extension
+from core.models import Extension, Trunk
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,43 @@ def endpoint_fields(ext: Extension, bind: str, context: str = "from-internal") -
         "aor": {"max_contacts": "1", "remove_existing": "yes", "qualify_frequency": "0"},
         "endpoint": endpoint,
     }
+
+
+def trunk_endpoint_id(name: str) -> str:
+    """The PJSIP endpoint of a trunk (prefixed, so it can never clash with an internal number)."""
+    return f"trunk-{name}"
+
+
+def trunk_fields(trunk: Trunk, bind: str) -> dict[str, dict[str, str]]:
+    """The aor, endpoint and identify objects of an IP-authenticated trunk, in push order."""
+    endpoint_id = trunk_endpoint_id(trunk.name)
+    endpoint = {
+        "context": "from-trunk",
+        "disallow": "all",
+        "allow": "ulaw,alaw,gsm",
+        "direct_media": "no",
+        "rtp_symmetric": "yes",
+        "force_rport": "yes",
+        "rewrite_contact": "yes",
+        "dtmf_mode": "rfc4733",
+        "aors": endpoint_id,
+        "send_pai": "yes",
+        # no re-INVITEs to the carrier when the connected party changes (carriers reject or mishandle them)
+        "send_connected_line": "no",
+    }
+    if _is_loopback(bind):
+        endpoint["media_address"] = bind
+        endpoint["bind_rtp_to_media_address"] = "yes"
+    return {
+        "aor": {"contact": f"sip:{sip_host(trunk.host)}:{trunk.port}", "qualify_frequency": "0"},
+        "endpoint": endpoint,
+        "identify": {"endpoint": endpoint_id, "match": trunk.host},
+    }
+
+
+def sip_host(host: str) -> str:
+    """A host as written in a SIP URI (IPv6 addresses in brackets)."""
+    return f"[{host}]" if ":" in host else host
 
 
 def _is_loopback(address: str) -> bool:
@@ -82,11 +119,32 @@ class Provisioner:
             await client.delete_config(object_type, number)
         return True
 
+    async def push_trunk(self, trunk: Trunk, client: AriClient | None = None) -> bool:
+        """Provision one trunk. False when Asterisk is not connected."""
+        client = client or self.client
+        if client is None:
+            return False
+        for object_type, fields in trunk_fields(trunk, self._bind).items():
+            await client.push_config(object_type, trunk_endpoint_id(trunk.name), fields)
+        return True
+
+    async def remove_trunk(self, name: str, client: AriClient | None = None) -> bool:
+        """Remove one trunk's objects. False when Asterisk is not connected."""
+        client = client or self.client
+        if client is None:
+            return False
+        for object_type in ("identify", "endpoint", "aor"):
+            await client.delete_config(object_type, trunk_endpoint_id(name))
+        return True
+
     async def push_all(self, client: AriClient) -> int:
-        """Provision every internal number; returns how many are enabled."""
+        """Provision every internal number and trunk; returns how many numbers are enabled."""
         count = 0
         for ext in await Extension.all().order_by("number"):
             await self.push(ext, client)
             count += ext.enabled
-        logger.info("provisioned %d internal numbers", count)
+        trunks = await Trunk.filter(enabled=True).order_by("name")
+        for trunk in trunks:
+            await self.push_trunk(trunk, client)
+        logger.info("provisioned %d internal numbers and %d trunks", count, len(trunks))
         return count

@@ -25,6 +25,7 @@ from core.services.auth import AuthService
 from core.services.calls import CallHistory, CallLog
 from core.services.extensions import ExtensionService
 from core.services.forwarding import ForwardingService
+from core.services.trunks import TrunkService
 
 TOKEN = "console-test-token-0123456789"
 
@@ -161,7 +162,16 @@ async def daemon():
         extensions = ExtensionService(auth, bus)  # no Asterisk: nothing to provision
         view = StandInDaemonView(bus)
         server = ApiServer(
-            create_app(auth, extensions, ForwardingService(auth, bus), CallHistory(auth), bus, view), bus
+            create_app(
+                auth,
+                extensions,
+                ForwardingService(auth, bus),
+                TrunkService(auth),
+                CallHistory(auth),
+                bus,
+                view,
+            ),
+            bus,
         )
         await server.start()
         try:

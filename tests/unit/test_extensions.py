@@ -100,3 +100,17 @@ def test_endpoint_fields_keep_lab_media_on_loopback():
     ext = Extension(number="101", name="", sip_password="secretpw1", enabled=True)
     assert endpoint_fields(ext, "127.0.0.1")["endpoint"]["media_address"] == "127.0.0.1"
     assert "media_address" not in endpoint_fields(ext, "0.0.0.0")["endpoint"]
+
+
+async def test_outside_call_settings(db, service):
+    await service.add(ADMIN, "101")
+    view = await service.update(ADMIN, "101", outbound="International", external_caller_id="+1 555 000 1099")
+    assert (view.outbound, view.external_caller_id) == ("international", "+15550001099")
+    with pytest.raises(InvalidInput, match="must be one of internal, local, national, international"):
+        await service.update(ADMIN, "101", outbound="galactic")
+    with pytest.raises(InvalidInput, match="caller ID '555' must be"):
+        await service.update(ADMIN, "101", external_caller_id="555")
+    cleared = await service.update(ADMIN, "101", external_caller_id="")
+    assert cleared.external_caller_id is None
+    event = await EventRecord.filter(type="ExtensionUpdated").order_by("-id").first()
+    assert event.payload["outbound"] == "international"
