@@ -19,6 +19,7 @@ from core.config import Settings
 from core.db import database
 from core.events import EventBus
 from core.services.auth import AuthService
+from core.services.caller_lists import CallerListService
 from core.services.calls import CallHistory, CallLog
 from core.services.extensions import ExtensionService
 from core.services.forwarding import ForwardingService
@@ -46,7 +47,14 @@ class Daemon:
         self.trunks = TrunkService(self.auth, self.provisioner)
         self.history = CallHistory(self.auth)
         self.call_log = CallLog(self.bus, node=socket.gethostname())
-        self.calls = CallManager(self.call_log, settings.calls, settings.asterisk.app)
+        self.caller_lists = CallerListService(self.auth)
+        self.calls = CallManager(
+            self.call_log,
+            settings.calls,
+            settings.asterisk.app,
+            caller_lists=self.caller_lists.lists,
+            blacklist_hit=self.caller_lists.record_hit,
+        )
         self.ari = AriSupervisor(
             settings.asterisk,
             settings.ari,
@@ -103,7 +111,14 @@ class Daemon:
         sock = _bind(self.settings.api.host, self.settings.api.port)
         self.api_port = sock.getsockname()[1]
         app = create_app(
-            self.auth, self.extensions, self.forwarding, self.trunks, self.history, self.bus, self
+            self.auth,
+            self.extensions,
+            self.forwarding,
+            self.trunks,
+            self.caller_lists,
+            self.history,
+            self.bus,
+            self,
         )
         config = uvicorn.Config(
             app, log_level="warning", lifespan="off", ws="websockets-sansio", timeout_graceful_shutdown=2

@@ -39,6 +39,14 @@ forward_app = typer.Typer(
 )
 trunk_app = typer.Typer(help="SIP trunks to carriers (authenticated by address).", no_args_is_help=True)
 route_app = typer.Typer(help="Inbound routes: where calls to a public number (DID) go.", no_args_is_help=True)
+blacklist_app = typer.Typer(
+    help="Callers whose calls are not processed (they hear busy); also the anonymous-caller policy.",
+    no_args_is_help=True,
+)
+whitelist_app = typer.Typer(
+    help="Callers with a rule of their own, or let through where only listed callers may call.",
+    no_args_is_help=True,
+)
 dnd_app = typer.Typer(help="Do-not-disturb: callers get busy (or the busy forwarding).", no_args_is_help=True)
 app.add_typer(asterisk_app, name="asterisk")
 app.add_typer(ext_app, name="ext")
@@ -46,6 +54,8 @@ app.add_typer(forward_app, name="forward")
 app.add_typer(dnd_app, name="dnd")
 app.add_typer(trunk_app, name="trunk")
 app.add_typer(route_app, name="route")
+app.add_typer(blacklist_app, name="blacklist")
+app.add_typer(whitelist_app, name="whitelist")
 
 SAMPLE_EXTENSIONS = [
     ("101", "Reception"),
@@ -433,6 +443,7 @@ class LocalServices:
     extensions: Any
     forwarding: Any
     trunks: Any
+    caller_lists: Any
 
 
 def _via_daemon_or_local(
@@ -447,6 +458,7 @@ def _via_daemon_or_local(
     except httpx.ConnectError:
         from core.events import EventBus
         from core.services.auth import AuthService
+        from core.services.caller_lists import CallerListService
         from core.services.extensions import ExtensionService
         from core.services.forwarding import ForwardingService
         from core.services.trunks import TrunkService
@@ -455,7 +467,10 @@ def _via_daemon_or_local(
             async with _db(s):
                 auth, bus = AuthService(), EventBus()
                 services = LocalServices(
-                    ExtensionService(auth, bus), ForwardingService(auth, bus), TrunkService(auth)
+                    ExtensionService(auth, bus),
+                    ForwardingService(auth, bus),
+                    TrunkService(auth),
+                    CallerListService(auth),
                 )
                 return await local(services, _local_actor())
 
@@ -584,15 +599,19 @@ def trunk_rm(name: Annotated[str, typer.Argument(help="the trunk")]) -> None:
 def route_set(
     did: Annotated[str, typer.Argument(help="the public number, e.g. +15550001000")],
     destination: Annotated[str, typer.Argument(help="ext:101, busy or hangup")],
+    whitelist_only: Annotated[
+        bool, typer.Option(help="only callers on the whitelist get through; the others hear busy")
+    ] = False,
 ) -> None:
     """Send calls to a public number to a destination."""
     s = settings()
+    body = {"destination": destination, "whitelist_only": whitelist_only}
     _via_daemon_or_local(
         s,
-        lambda api: api.put(f"routes/{did}", json={"destination": destination}),
-        lambda svc, who: svc.trunks.set_route(who, did, destination),
+        lambda api: api.put(f"routes/{did}", json=body),
+        lambda svc, who: svc.trunks.set_route(who, did, destination, whitelist_only),
     )
-    out.print(f"{did} → {destination}")
+    out.print(f"{did} → {destination}{' (whitelisted callers only)' if whitelist_only else ''}")
 
 
 @route_app.command("list")
@@ -600,10 +619,10 @@ def route_list() -> None:
     """List inbound routes."""
     s = settings()
     rows = _via_daemon_or_local(s, lambda api: api.get("routes"), lambda svc, who: svc.trunks.routes(who))
-    table = Table("public number", "destination")
+    table = Table("public number", "destination", "whitelisted callers only")
     for row in rows:
         r = row if isinstance(row, dict) else asdict(row)
-        table.add_row(r["did"], r["destination"])
+        table.add_row(r["did"], r["destination"], "yes" if r["whitelist_only"] else "")
     out.print(table)
 
 
@@ -615,6 +634,107 @@ def route_rm(did: Annotated[str, typer.Argument(help="the public number")]) -> N
         s, lambda api: api.delete(f"routes/{did}"), lambda svc, who: svc.trunks.remove_route(who, did)
     )
     out.print(f"route for {did} removed")
+
+
+@blacklist_app.command("add")
+def blacklist_add(
+    number: Annotated[str, typer.Argument(help="E.164, e.g. +15557654321 (or a prefix with --prefix)")],
+    prefix: Annotated[bool, typer.Option(help="block every number starting with NUMBER, e.g. +1900")] = False,
+    note: Annotated[str, typer.Option(help="why")] = "",
+) -> None:
+    """Block a caller: their calls are not processed, they hear busy."""
+    s = settings()
+    body = {"number": number, "prefix": prefix, "note": note}
+    _via_daemon_or_local(
+        s,
+        lambda api: api.post("blacklist", json=body),
+        lambda svc, who: svc.caller_lists.block(who, number, prefix=prefix, note=note),
+    )
+    out.print(f"{number}{'…' if prefix else ''} blocked")
+
+
+@blacklist_app.command("list")
+def blacklist_list() -> None:
+    """The blacklist with how often each entry blocked a call."""
+    s = settings()
+    rows = _via_daemon_or_local(
+        s, lambda api: api.get("blacklist"), lambda svc, who: svc.caller_lists.blacklist(who)
+    )
+    table = Table("number or prefix", "hits", "last hit", "note")
+    for row in rows:
+        r = row if isinstance(row, dict) else asdict(row)
+        last = (r["last_hit_at"] or "")[:19].replace("T", " ")
+        table.add_row(r["pattern"] + ("…" if r["is_prefix"] else ""), str(r["hits"]), last, r["note"])
+    out.print(table)
+
+
+@blacklist_app.command("rm")
+def blacklist_rm(number: Annotated[str, typer.Argument(help="the number or prefix")]) -> None:
+    """Unblock a number or prefix."""
+    s = settings()
+    _via_daemon_or_local(
+        s,
+        lambda api: api.delete(f"blacklist/{number}"),
+        lambda svc, who: svc.caller_lists.unblock(who, number),
+    )
+    out.print(f"{number} unblocked")
+
+
+@blacklist_app.command("anonymous")
+def blacklist_anonymous(
+    policy: Annotated[str, typer.Argument(help="allow | busy | a destination such as ext:101")],
+) -> None:
+    """What happens to callers who withhold their number."""
+    s = settings()
+    _via_daemon_or_local(
+        s,
+        lambda api: api.put("policy/anonymous", json={"policy": policy}),
+        lambda svc, who: svc.caller_lists.set_anonymous_policy(who, policy),
+    )
+    out.print(f"anonymous callers: {policy}")
+
+
+@whitelist_app.command("add")
+def whitelist_add(
+    number: Annotated[str, typer.Argument(help="E.164, e.g. +15557654321")],
+    route: Annotated[str | None, typer.Option(help="this caller's own rule, e.g. ext:103")] = None,
+    note: Annotated[str, typer.Option(help="who it is")] = "",
+) -> None:
+    """Put a caller on the whitelist (with a personal rule, or just let through)."""
+    s = settings()
+    body = {"destination": route, "note": note}
+    _via_daemon_or_local(
+        s,
+        lambda api: api.put(f"whitelist/{number}", json=body),
+        lambda svc, who: svc.caller_lists.allow(who, number, destination=route, note=note),
+    )
+    out.print(f"{number} whitelisted{f' → {route}' if route else ''}")
+
+
+@whitelist_app.command("list")
+def whitelist_list() -> None:
+    """The whitelist."""
+    s = settings()
+    rows = _via_daemon_or_local(
+        s, lambda api: api.get("whitelist"), lambda svc, who: svc.caller_lists.whitelist(who)
+    )
+    table = Table("number", "own rule", "note")
+    for row in rows:
+        r = row if isinstance(row, dict) else asdict(row)
+        table.add_row(r["number"], r["destination"] or "usual route", r["note"])
+    out.print(table)
+
+
+@whitelist_app.command("rm")
+def whitelist_rm(number: Annotated[str, typer.Argument(help="the number")]) -> None:
+    """Take a caller off the whitelist."""
+    s = settings()
+    _via_daemon_or_local(
+        s,
+        lambda api: api.delete(f"whitelist/{number}"),
+        lambda svc, who: svc.caller_lists.disallow(who, number),
+    )
+    out.print(f"{number} removed from the whitelist")
 
 
 @forward_app.command("set")

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from core.events import EventBus
 from core.services.auth import Actor, AuthService
+from core.services.caller_lists import CallerListService
 from core.services.calls import CallHistory
 from core.services.extensions import ExtensionService
 from core.services.forwarding import ForwardingService
@@ -71,6 +72,31 @@ class RouteIn(BaseModel):
 
     model_config = {"extra": "forbid"}
     destination: str = Field(description="e.g. ext:101, busy, hangup")
+    whitelist_only: bool = Field(False, description="only callers on the whitelist get through")
+
+
+class BlacklistIn(BaseModel):
+    """Body of POST /api/blacklist."""
+
+    model_config = {"extra": "forbid"}
+    number: str = Field(description="E.164 number, or a prefix like +1900 with prefix=true")
+    prefix: bool = False
+    note: str = ""
+
+
+class WhitelistIn(BaseModel):
+    """Body of PUT /api/whitelist/{number}."""
+
+    model_config = {"extra": "forbid"}
+    destination: str | None = Field(None, description="the caller's personal rule, e.g. ext:103")
+    note: str = ""
+
+
+class PolicyIn(BaseModel):
+    """Body of PUT /api/policy/anonymous."""
+
+    model_config = {"extra": "forbid"}
+    policy: str = Field(description="allow, busy, or a destination such as ext:101")
 
 
 class ForwardingIn(BaseModel):
@@ -92,6 +118,7 @@ def create_app(
     extensions: ExtensionService,
     forwarding: ForwardingService,
     trunks: TrunkService,
+    caller_lists: CallerListService,
     history: CallHistory,
     bus: EventBus,
     daemon: DaemonView,
@@ -168,7 +195,39 @@ def create_app(
 
     @app.put("/api/routes/{did}")
     async def set_route(did: str, body: RouteIn, who: Who) -> dict[str, Any]:
-        return asdict(await trunks.set_route(who, did, body.destination))
+        return asdict(await trunks.set_route(who, did, body.destination, body.whitelist_only))
+
+    @app.get("/api/blacklist")
+    async def list_blacklist(who: Who) -> list[dict[str, Any]]:
+        return [asdict(e) for e in await caller_lists.blacklist(who)]
+
+    @app.post("/api/blacklist", status_code=201)
+    async def block(body: BlacklistIn, who: Who) -> dict[str, Any]:
+        return asdict(await caller_lists.block(who, body.number, prefix=body.prefix, note=body.note))
+
+    @app.delete("/api/blacklist/{number}", status_code=204)
+    async def unblock(number: str, who: Who) -> None:
+        await caller_lists.unblock(who, number)
+
+    @app.get("/api/whitelist")
+    async def list_whitelist(who: Who) -> list[dict[str, Any]]:
+        return [asdict(e) for e in await caller_lists.whitelist(who)]
+
+    @app.put("/api/whitelist/{number}")
+    async def allow(number: str, body: WhitelistIn, who: Who) -> dict[str, Any]:
+        return asdict(await caller_lists.allow(who, number, destination=body.destination, note=body.note))
+
+    @app.delete("/api/whitelist/{number}", status_code=204)
+    async def disallow(number: str, who: Who) -> None:
+        await caller_lists.disallow(who, number)
+
+    @app.get("/api/policy/anonymous")
+    async def anonymous_policy(who: Who) -> dict[str, str]:
+        return {"policy": await caller_lists.anonymous_policy(who)}
+
+    @app.put("/api/policy/anonymous")
+    async def set_anonymous_policy(body: PolicyIn, who: Who) -> dict[str, str]:
+        return {"policy": await caller_lists.set_anonymous_policy(who, body.policy)}
 
     @app.delete("/api/routes/{did}", status_code=204)
     async def remove_route(did: str, who: Who) -> None:

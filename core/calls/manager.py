@@ -24,6 +24,8 @@ from core.events import DomainEvent, ExtensionAdded, ExtensionRemoved, Extension
 from core.models import Call, CallLeg, Extension, InboundRoute, Trunk
 from core.routing import (
     REFUSALS,
+    Blocked,
+    CallerLists,
     Decision,
     DialExtension,
     DialExternal,
@@ -32,6 +34,7 @@ from core.routing import (
     Forward,
     OutboundPermission,
     Refusal,
+    Rerouted,
     TrunkInfo,
     after_unanswered,
     decide_internal,
@@ -43,9 +46,10 @@ from core.routing import (
     is_external,
     outcome_of_unanswered_leg,
     permission_needed,
+    screen_caller,
     to_e164,
 )
-from core.routing.destinations import parse_destination
+from core.routing.destinations import Destination, parse_destination
 from core.services.calls import CallLog
 from core.services.provisioning import ENDPOINT_EVENTS, sip_host, trunk_endpoint_id
 
@@ -176,8 +180,18 @@ class _CallFlow:
         if self.inbound:
             did = to_e164(self.dialled, settings.country)
             route = await InboundRoute.get_or_none(did=did) if did else None
-            routes = {route.did: parse_destination(route.destination)} if route else {}
-            dest = inbound_destination(did, routes)
+            screening = screen_caller(
+                self.caller_number, await self.m.caller_lists(), bool(route and route.whitelist_only)
+            )
+            if isinstance(screening, Blocked):
+                self._publish_in_order(functools.partial(self._blocked, screening))
+                return screening.refusal
+            if isinstance(screening, Rerouted):
+                self._publish_in_order(functools.partial(self._rerouted, screening))
+                dest: Destination | Refusal = screening.destination
+            else:
+                routes = {route.did: parse_destination(route.destination)} if route else {}
+                dest = inbound_destination(did, routes)
             if isinstance(dest, Refusal):
                 return dest
             target = destination_target(dest, REFUSALS[Disposition.UNAVAILABLE])
@@ -238,6 +252,14 @@ class _CallFlow:
         if self._published is not None:
             await self._published
         return await self._opened()
+
+    async def _blocked(self, blocked: Blocked) -> None:
+        if blocked.entry:
+            await self.m.blacklist_hit(blocked.entry)
+        await self.m.log.blocked(await self._opened(), blocked.reason, blocked.entry)
+
+    async def _rerouted(self, rerouted: Rerouted) -> None:
+        await self.m.log.rerouted(await self._opened(), rerouted.reason, str(rerouted.destination))
 
     async def _forwarded(self, forward: Forward) -> None:
         call = await self._opened()
@@ -402,6 +424,14 @@ class _CallFlow:
             logger.exception("could not close the record of a failed call")
 
 
+async def _no_lists() -> CallerLists:
+    return CallerLists()
+
+
+async def _ignore_hit(pattern: str) -> None:
+    return None
+
+
 class CallManager:
     """Routes ARI events to call flows and keeps the live-call view."""
 
@@ -416,10 +446,14 @@ class CallManager:
         settings: CallSettings,
         app: str = "pbx",
         decide: Callable[[str, str, ExtensionInfo | None, bool], Any] = decide_internal,
+        caller_lists: Callable[[], Awaitable[CallerLists]] | None = None,
+        blacklist_hit: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self.log = log
         self.settings = settings
         self.app = app
+        self.caller_lists = caller_lists or _no_lists
+        self.blacklist_hit = blacklist_hit or _ignore_hit
         self.decide = decide
         self.client: AriClient | None = None
         self.live: dict[str, LiveCall] = {}

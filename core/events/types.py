@@ -52,6 +52,25 @@ class CallForwarded(_CallEvent):
     destination: str
 
 
+class CallerBlocked(_CallEvent):
+    """An outside caller was refused before anything rang (they heard busy).
+
+    `reason`: blacklist (`entry` is the number or prefix hit), anonymous, or not_whitelisted.
+    """
+
+    type: Literal["CallerBlocked"] = "CallerBlocked"
+    reason: str
+    entry: str = ""
+
+
+class CallRerouted(_CallEvent):
+    """An outside caller was sent to `destination` by a rule of their own (`reason`: whitelist, anonymous)."""
+
+    type: Literal["CallRerouted"] = "CallRerouted"
+    reason: str
+    destination: str
+
+
 class CallAnswered(_CallEvent):
     """The callee answered and both sides are bridged."""
 
@@ -109,6 +128,8 @@ AnyEvent = Annotated[
     CallStarted
     | CallRinging
     | CallForwarded
+    | CallerBlocked
+    | CallRerouted
     | CallAnswered
     | CallEnded
     | ExtensionAdded

@@ -24,6 +24,7 @@ class Disposition(StrEnum):
     FORBIDDEN = "forbidden"  # the caller may not call that number
     INVALID_NUMBER = "invalid_number"  # not a phone number
     NO_ROUTE = "no_route"  # no trunk to reach the outside
+    BLOCKED = "blocked"  # the caller is on the blacklist, or not on the whitelist where that is required
     CANCELLED = "cancelled"  # caller hung up before an answer
     FAILED = "failed"  # the PBX itself failed (handler error, Asterisk error)
     INTERRUPTED = "interrupted"  # the daemon stopped while the call was up
@@ -50,6 +51,7 @@ REFUSALS: dict[Disposition, Refusal] = {
     Disposition.FORBIDDEN: Refusal(Disposition.FORBIDDEN, "rejected", 403),
     Disposition.INVALID_NUMBER: Refusal(Disposition.INVALID_NUMBER, "number_incomplete", 484),
     Disposition.NO_ROUTE: Refusal(Disposition.NO_ROUTE, "congestion", 503),
+    Disposition.BLOCKED: Refusal(Disposition.BLOCKED, "busy", 486),  # the caller just hears busy
 }
 
 
@@ -277,3 +279,60 @@ _CAUSE_OUTCOME: dict[int, Disposition] = {
 def outcome_of_unanswered_leg(cause: int | None) -> Refusal:
     """What the caller gets when the leg we dialled ends without answering, by its hangup cause."""
     return REFUSALS[_CAUSE_OUTCOME.get(cause or 0, Disposition.UNAVAILABLE)]
+
+
+# -- screening outside callers: blacklist, anonymous policy, whitelist --------------------------
+ANONYMOUS = "anonymous"
+
+
+@dataclass(frozen=True)
+class CallerLists:
+    """The lists an outside caller is screened against."""
+
+    blacklist: frozenset[str] = frozenset()  # E.164 numbers
+    blocked_prefixes: tuple[str, ...] = ()  # E.164 prefixes, e.g. "+1900"
+    whitelist: Mapping[str, Destination | None] = field(default_factory=dict)  # number → personal rule
+    anonymous: Destination | bool = True  # True: allow; False: busy; a Destination: send there
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """Refuse the caller (they hear busy), and why: `blacklist` (with the `entry` hit), `anonymous` or
+    `not_whitelisted`."""
+
+    reason: str
+    entry: str = ""
+    refusal: Refusal = REFUSALS[Disposition.BLOCKED]
+
+
+@dataclass(frozen=True)
+class Rerouted:
+    """Send the caller to `destination` instead of the dialled number's route (`reason`: whitelist or
+    anonymous)."""
+
+    reason: str
+    destination: Destination
+
+
+def screen_caller(caller: str, lists: CallerLists, whitelist_only: bool) -> Blocked | Rerouted | None:
+    """The first steps of every outside call, before anything rings. `caller` is E.164 or "anonymous".
+
+    None means: carry on to the dialled number's route.
+    """
+    if caller == ANONYMOUS:
+        if lists.anonymous is False or (lists.anonymous is True and whitelist_only):
+            return Blocked("anonymous")
+        if isinstance(lists.anonymous, Destination):
+            return Rerouted("anonymous", lists.anonymous)
+        return None
+    if caller in lists.blacklist:
+        return Blocked("blacklist", caller)
+    prefix = next(
+        (p for p in sorted(lists.blocked_prefixes, key=len, reverse=True) if caller.startswith(p)), None
+    )
+    if prefix is not None:
+        return Blocked("blacklist", prefix)
+    if caller in lists.whitelist:
+        rule = lists.whitelist[caller]
+        return Rerouted("whitelist", rule) if rule is not None else None
+    return Blocked("not_whitelisted") if whitelist_only else None

@@ -6,7 +6,16 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from core.events import CallAnswered, CallEnded, CallForwarded, CallRinging, CallStarted, EventBus
+from core.events import (
+    CallAnswered,
+    CallEnded,
+    CallerBlocked,
+    CallForwarded,
+    CallRerouted,
+    CallRinging,
+    CallStarted,
+    EventBus,
+)
 from core.models import Call, CallLeg
 from core.routing import Disposition
 from core.services.auth import Actor, AuthService
@@ -73,6 +82,26 @@ class CallLog:
                 callee=call.callee,
                 number=number,
                 condition=condition,
+                destination=destination,
+            )
+        )
+
+    async def blocked(self, call: Call, reason: str, entry: str) -> None:
+        """The caller was refused by the lists."""
+        await self._bus.publish(
+            CallerBlocked(
+                call_id=call.call_id, caller=call.caller, callee=call.callee, reason=reason, entry=entry
+            )
+        )
+
+    async def rerouted(self, call: Call, reason: str, destination: str) -> None:
+        """The caller was sent somewhere by a rule of their own."""
+        await self._bus.publish(
+            CallRerouted(
+                call_id=call.call_id,
+                caller=call.caller,
+                callee=call.callee,
+                reason=reason,
                 destination=destination,
             )
         )

@@ -53,6 +53,7 @@ class RouteView:
 
     did: str
     destination: str
+    whitelist_only: bool = False
 
 
 class TrunkService:
@@ -106,10 +107,18 @@ class TrunkService:
     async def routes(self, actor: Actor) -> list[RouteView]:
         """All inbound routes, by public number."""
         await self._auth.authorize(actor, "extensions.read")
-        return [RouteView(r.did, r.destination) for r in await InboundRoute.all().order_by("did")]
+        return [
+            RouteView(r.did, r.destination, r.whitelist_only)
+            for r in await InboundRoute.all().order_by("did")
+        ]
 
-    async def set_route(self, actor: Actor, did: str, destination: str) -> RouteView:
-        """Send calls to the public number `did` to `destination` (replacing any route for it)."""
+    async def set_route(
+        self, actor: Actor, did: str, destination: str, whitelist_only: bool = False
+    ) -> RouteView:
+        """Send calls to the public number `did` to `destination` (replacing any route for it).
+
+        With `whitelist_only`, only callers on the whitelist get through; everyone else hears busy.
+        """
         did = validate_e164(did, "public number")
         try:
             dest = parse_destination(destination)
@@ -122,9 +131,11 @@ class TrunkService:
         await self._auth.authorize(actor, "extensions.write", f"route:{did}")
         async with in_transaction():
             await InboundRoute.filter(did=did).delete()
-            await InboundRoute.create(did=did, destination=str(dest))
-            await self._auth.audit(actor, "route.set", did, {"destination": str(dest)})
-        return RouteView(did, str(dest))
+            await InboundRoute.create(did=did, destination=str(dest), whitelist_only=whitelist_only)
+            await self._auth.audit(
+                actor, "route.set", did, {"destination": str(dest), "whitelist_only": whitelist_only}
+            )
+        return RouteView(did, str(dest), whitelist_only)
 
     async def remove_route(self, actor: Actor, did: str) -> None:
         """Delete the route of a public number."""

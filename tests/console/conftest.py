@@ -22,6 +22,7 @@ from tortoise.context import tortoise_test_context
 from core.api import create_app
 from core.events import CallAnswered, CallEnded, CallStarted, DomainEvent, EventBus, Subscription
 from core.services.auth import AuthService
+from core.services.caller_lists import CallerListService
 from core.services.calls import CallHistory, CallLog
 from core.services.extensions import ExtensionService
 from core.services.forwarding import ForwardingService
@@ -167,6 +168,7 @@ async def daemon():
                 extensions,
                 ForwardingService(auth, bus),
                 TrunkService(auth),
+                CallerListService(auth),
                 CallHistory(auth),
                 bus,
                 view,

@@ -126,3 +126,18 @@ def test_forwarding_and_dnd_from_the_command_line(pbx):
     assert "ext:102" not in pbx("forward", "list", "101").stdout
     assert pbx("dnd", "on", "102").returncode == 0
     assert "on" in next(line for line in pbx("ext", "list").stdout.splitlines() if "102" in line)
+
+
+def test_caller_lists_from_the_command_line(pbx):
+    assert pbx("blacklist", "add", "+15550000666", "--note", "robocaller").returncode == 0
+    assert pbx("blacklist", "add", "+1900", "--prefix").returncode == 0
+    listed = pbx("blacklist", "list").stdout
+    assert "+15550000666" in listed and "+1900…" in listed and "robocaller" in listed
+    bad = pbx("blacklist", "add", "0666")
+    assert bad.returncode == 1 and "international form" in bad.stderr
+    assert pbx("blacklist", "anonymous", "busy").returncode == 0
+    assert pbx("ext", "add", "103").returncode == 0
+    assert pbx("whitelist", "add", "+15557654321", "--route", "ext:103").returncode == 0
+    assert "ext:103" in pbx("whitelist", "list").stdout
+    assert pbx("blacklist", "rm", "+1900").returncode == 0
+    assert "+1900" not in pbx("blacklist", "list").stdout

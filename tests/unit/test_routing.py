@@ -4,6 +4,8 @@ import pytest
 
 from core.routing import (
     REFUSALS,
+    Blocked,
+    CallerLists,
     DialExtension,
     DialExternal,
     Disposition,
@@ -13,6 +15,7 @@ from core.routing import (
     ForwardRule,
     OutboundPermission,
     Refusal,
+    Rerouted,
     TrunkInfo,
     after_unanswered,
     decide_internal,
@@ -23,6 +26,7 @@ from core.routing import (
     is_external,
     outcome_of_unanswered_leg,
     permission_needed,
+    screen_caller,
     to_e164,
 )
 from core.routing.destinations import parse_destination
@@ -249,3 +253,40 @@ def test_inbound_destination():
         403,
         484,
     )
+
+
+# -- screening outside callers -----------------------------------------------------------------
+LISTS = CallerLists(
+    blacklist=frozenset({"+15550000666"}),
+    blocked_prefixes=("+1900", "+1900555"),
+    whitelist={"+15557654321": parse_destination("ext:103"), "+15557650000": None},
+)
+
+
+@pytest.mark.parametrize(
+    ("caller", "lists", "whitelist_only", "expected"),
+    [
+        ("+15550000666", LISTS, False, Blocked("blacklist", "+15550000666")),
+        ("+19005551234", LISTS, False, Blocked("blacklist", "+1900555")),  # the longest prefix is credited
+        ("+19001234567", LISTS, False, Blocked("blacklist", "+1900")),
+        ("+15557654321", LISTS, False, Rerouted("whitelist", parse_destination("ext:103"))),
+        ("+15557650000", LISTS, True, None),  # listed without a rule: let through, usual route
+        ("+15551112222", LISTS, False, None),
+        ("+15551112222", LISTS, True, Blocked("not_whitelisted")),
+        ("anonymous", LISTS, False, None),  # default policy: allow
+        ("anonymous", LISTS, True, Blocked("anonymous")),  # can't be on a whitelist
+        ("anonymous", CallerLists(anonymous=False), False, Blocked("anonymous")),
+        (
+            "anonymous",
+            CallerLists(anonymous=parse_destination("ext:101")),
+            True,
+            Rerouted("anonymous", parse_destination("ext:101")),
+        ),
+    ],
+)
+def test_screen_caller(caller, lists, whitelist_only, expected):
+    assert screen_caller(caller, lists, whitelist_only) == expected
+
+
+def test_blocked_callers_hear_busy():
+    assert (Blocked("blacklist").refusal.reason, Blocked("blacklist").refusal.sip_code) == ("busy", 486)
