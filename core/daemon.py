@@ -23,6 +23,7 @@ from core.services.caller_lists import CallerListService
 from core.services.calls import CallHistory, CallLog
 from core.services.extensions import ExtensionService
 from core.services.forwarding import ForwardingService
+from core.services.groups import GroupService
 from core.services.provisioning import Provisioner
 from core.services.trunks import TrunkService
 
@@ -48,12 +49,15 @@ class Daemon:
         self.history = CallHistory(self.auth)
         self.call_log = CallLog(self.bus, node=socket.gethostname())
         self.caller_lists = CallerListService(self.auth)
+        self.groups = GroupService(self.auth)
         self.calls = CallManager(
             self.call_log,
             settings.calls,
             settings.asterisk.app,
             caller_lists=self.caller_lists.lists,
             blacklist_hit=self.caller_lists.record_hit,
+            group=self.groups.info,
+            group_started=self.groups.started,
         )
         self.ari = AriSupervisor(
             settings.asterisk,
@@ -116,6 +120,7 @@ class Daemon:
             self.forwarding,
             self.trunks,
             self.caller_lists,
+            self.groups,
             self.history,
             self.bus,
             self,

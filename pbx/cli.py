@@ -47,6 +47,10 @@ whitelist_app = typer.Typer(
     help="Callers with a rule of their own, or let through where only listed callers may call.",
     no_args_is_help=True,
 )
+group_app = typer.Typer(
+    help="Internal number groups: members ring all at once or one by one; a fallback when nobody answers.",
+    no_args_is_help=True,
+)
 dnd_app = typer.Typer(help="Do-not-disturb: callers get busy (or the busy forwarding).", no_args_is_help=True)
 app.add_typer(asterisk_app, name="asterisk")
 app.add_typer(ext_app, name="ext")
@@ -55,6 +59,7 @@ app.add_typer(dnd_app, name="dnd")
 app.add_typer(trunk_app, name="trunk")
 app.add_typer(route_app, name="route")
 app.add_typer(blacklist_app, name="blacklist")
+app.add_typer(group_app, name="group")
 app.add_typer(whitelist_app, name="whitelist")
 
 SAMPLE_EXTENSIONS = [
@@ -444,6 +449,7 @@ class LocalServices:
     forwarding: Any
     trunks: Any
     caller_lists: Any
+    groups: Any
 
 
 def _via_daemon_or_local(
@@ -461,6 +467,7 @@ def _via_daemon_or_local(
         from core.services.caller_lists import CallerListService
         from core.services.extensions import ExtensionService
         from core.services.forwarding import ForwardingService
+        from core.services.groups import GroupService
         from core.services.trunks import TrunkService
 
         async def go() -> T:
@@ -471,6 +478,7 @@ def _via_daemon_or_local(
                     ForwardingService(auth, bus),
                     TrunkService(auth),
                     CallerListService(auth),
+                    GroupService(auth),
                 )
                 return await local(services, _local_actor())
 
@@ -735,6 +743,73 @@ def whitelist_rm(number: Annotated[str, typer.Argument(help="the number")]) -> N
         lambda svc, who: svc.caller_lists.disallow(who, number),
     )
     out.print(f"{number} removed from the whitelist")
+
+
+@group_app.command("set")
+def group_set(
+    name: Annotated[str, typer.Argument(help="e.g. sales (reached as group:sales)")],
+    strategy: Annotated[
+        str, typer.Option(help="ring_all | hunt | round_robin | random | least_recent")
+    ] = "ring_all",
+    member_timeout: Annotated[int, typer.Option(help="seconds each member rings (one-by-one)")] = 15,
+    timeout: Annotated[int, typer.Option(help="seconds the whole group may take")] = 60,
+    fallback: Annotated[
+        str | None, typer.Option(help="where calls go when nobody answers, e.g. ext:105")
+    ] = None,
+) -> None:
+    """Create a group or change its settings."""
+    s = settings()
+    body = {"strategy": strategy, "member_timeout": member_timeout, "timeout": timeout, "fallback": fallback}
+    _via_daemon_or_local(
+        s,
+        lambda api: api.put(f"groups/{name}", json=body),
+        lambda svc, who: svc.groups.save(who, name, **body),
+    )
+    out.print(f"group {name}: {strategy}")
+
+
+@group_app.command("members")
+def group_members(
+    name: Annotated[str, typer.Argument(help="the group")],
+    numbers: Annotated[list[str], typer.Argument(help="internal numbers, in ring order")],
+) -> None:
+    """Set a group's members (replacing the old list)."""
+    s = settings()
+    _via_daemon_or_local(
+        s,
+        lambda api: api.put(f"groups/{name}/members", json={"members": numbers}),
+        lambda svc, who: svc.groups.set_members(who, name, numbers),
+    )
+    out.print(f"group {name}: {' '.join(numbers)}")
+
+
+@group_app.command("list")
+def group_list() -> None:
+    """Groups with their members."""
+    s = settings()
+    rows = _via_daemon_or_local(s, lambda api: api.get("groups"), lambda svc, who: svc.groups.groups(who))
+    table = Table("group", "strategy", "members", "member timeout", "timeout", "fallback")
+    for row in rows:
+        r = row if isinstance(row, dict) else asdict(row)
+        table.add_row(
+            r["name"],
+            r["strategy"],
+            " ".join(r["members"]),
+            f"{r['member_timeout']} s",
+            f"{r['timeout']} s",
+            r["fallback"] or "",
+        )
+    out.print(table)
+
+
+@group_app.command("rm")
+def group_rm(name: Annotated[str, typer.Argument(help="the group")]) -> None:
+    """Delete a group."""
+    s = settings()
+    _via_daemon_or_local(
+        s, lambda api: api.delete(f"groups/{name}"), lambda svc, who: svc.groups.remove(who, name)
+    )
+    out.print(f"group {name} removed")
 
 
 @forward_app.command("set")

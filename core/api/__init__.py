@@ -20,6 +20,7 @@ from core.services.caller_lists import CallerListService
 from core.services.calls import CallHistory
 from core.services.extensions import ExtensionService
 from core.services.forwarding import ForwardingService
+from core.services.groups import GroupService
 from core.services.trunks import TrunkService
 
 logger = logging.getLogger(__name__)
@@ -92,6 +93,23 @@ class WhitelistIn(BaseModel):
     note: str = ""
 
 
+class GroupIn(BaseModel):
+    """Body of PUT /api/groups/{name}."""
+
+    model_config = {"extra": "forbid"}
+    strategy: str = Field("ring_all", description="ring_all, hunt, round_robin, random or least_recent")
+    member_timeout: int = Field(15, description="seconds each member rings (one-by-one strategies)")
+    timeout: int = Field(60, description="seconds the whole group may take")
+    fallback: str | None = Field(None, description="destination when nobody answers, e.g. ext:105")
+
+
+class MembersIn(BaseModel):
+    """Body of PUT /api/groups/{name}/members."""
+
+    model_config = {"extra": "forbid"}
+    members: list[str] = Field(description="internal numbers in ring order")
+
+
 class PolicyIn(BaseModel):
     """Body of PUT /api/policy/anonymous."""
 
@@ -119,6 +137,7 @@ def create_app(
     forwarding: ForwardingService,
     trunks: TrunkService,
     caller_lists: CallerListService,
+    groups: GroupService,
     history: CallHistory,
     bus: EventBus,
     daemon: DaemonView,
@@ -220,6 +239,22 @@ def create_app(
     @app.delete("/api/whitelist/{number}", status_code=204)
     async def disallow(number: str, who: Who) -> None:
         await caller_lists.disallow(who, number)
+
+    @app.get("/api/groups")
+    async def list_groups(who: Who) -> list[dict[str, Any]]:
+        return [asdict(g) for g in await groups.groups(who)]
+
+    @app.put("/api/groups/{name}")
+    async def save_group(name: str, body: GroupIn, who: Who) -> dict[str, Any]:
+        return asdict(await groups.save(who, name, **body.model_dump()))
+
+    @app.put("/api/groups/{name}/members")
+    async def set_members(name: str, body: MembersIn, who: Who) -> dict[str, Any]:
+        return asdict(await groups.set_members(who, name, body.members))
+
+    @app.delete("/api/groups/{name}", status_code=204)
+    async def remove_group(name: str, who: Who) -> None:
+        await groups.remove(who, name)
 
     @app.get("/api/policy/anonymous")
     async def anonymous_policy(who: Who) -> dict[str, str]:

@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import functools
 import logging
+import math
+import random
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -32,11 +34,14 @@ from core.routing import (
     Disposition,
     ExtensionInfo,
     Forward,
+    GroupInfo,
     OutboundPermission,
     Refusal,
     Rerouted,
+    RingGroup,
     TrunkInfo,
     after_unanswered,
+    combined_outcome,
     decide_internal,
     decide_outbound,
     destination_target,
@@ -46,6 +51,7 @@ from core.routing import (
     is_external,
     outcome_of_unanswered_leg,
     permission_needed,
+    plan_group,
     screen_caller,
     to_e164,
 )
@@ -88,6 +94,16 @@ class LiveCall:
         }
 
 
+@dataclass(frozen=True)
+class _Target:
+    """One number to ring: what is dialled, what the leg records, the caller ID shown."""
+
+    number: str
+    endpoint: str
+    leg_endpoint: str
+    caller_id: str
+
+
 class _CallFlow:
     """The state of one call: its channels, its event queue, its records."""
 
@@ -121,6 +137,7 @@ class _CallFlow:
         self._opening: asyncio.Future[Call] | None = None
         self._published: asyncio.Future[None] | None = None  # the last event published, in call order
         self._ringing_caller: asyncio.Future[None] | None = None
+        self._ringing_now: dict[str, _Target] = {}  # legs ringing at this moment
         self.legs: dict[str, asyncio.Future[CallLeg]] = {}  # written in the background, in order
 
     @property
@@ -156,20 +173,26 @@ class _CallFlow:
         # Every later write awaits them, so the record and its events stay in order.
         self._opening = asyncio.ensure_future(self._open_records())
         self._add_leg(self.caller_id, "caller", self.caller_chan.get("name", ""))
-        visited: list[str] = []  # internal numbers this call has been routed through
+        visited: list[str] = []  # internal numbers and groups this call has been routed through
         decision = await self._first_decision()
         while True:
             if isinstance(decision, Forward):
                 visited.append(decision.number)
                 self._publish_in_order(functools.partial(self._forwarded, decision))
                 target = forward_target(decision, visited)
-                decision = target if isinstance(target, Refusal) else self._decide(target)
+                decision = target if isinstance(target, Refusal) else await self._decide(target)
             elif isinstance(decision, Refusal):
                 await self._refuse(decision)
                 return
+            elif isinstance(decision, RingGroup):
+                visited.append(f"group:{decision.group}")
+                outcome = await self._ring_group(decision)
+                if outcome is None:
+                    return
+                decision = decision.after_nobody_answered(outcome)
             else:
                 visited.append(decision.number)
-                outcome = await self._dial(decision)
+                outcome = await self._ring([self._target(decision)], self._ring_seconds(decision))
                 if outcome is None:  # answered (and over), or the caller gave up
                     return
                 decision = after_unanswered(self.m.directory.get(decision.number), outcome)
@@ -195,7 +218,7 @@ class _CallFlow:
             if isinstance(dest, Refusal):
                 return dest
             target = destination_target(dest, REFUSALS[Disposition.UNAVAILABLE])
-            return target if isinstance(target, Refusal) else self._decide(target)
+            return target if isinstance(target, Refusal) else await self._decide(target)
         if is_external(self.dialled):
             number = to_e164(self.dialled, settings.country)
             needed = (
@@ -206,13 +229,23 @@ class _CallFlow:
             trunk = await Trunk.filter(enabled=True).order_by("name").first()
             info = TrunkInfo(trunk.name, trunk.host, trunk.port, trunk.caller_id) if trunk else None
             return decide_outbound(self.m.directory.get(self.caller_number), number, needed, info)
-        return self._decide(self.dialled)
+        return await self._decide(self.dialled)
 
-    def _decide(self, number: str) -> Decision:
-        info = self.m.directory.get(number)
-        online = self.m.endpoints.get(number) == "online"
-        decision: Decision = self.m.decide(self.caller_number, number, info, online)
+    async def _decide(self, target: str) -> Decision:
+        """The decision for an internal number ("101") or a group ("group:sales")."""
+        if target.startswith("group:"):
+            group = await self.m.group(target.removeprefix("group:"))
+            if group is None:  # deleted since it was configured
+                return REFUSALS[Disposition.UNAVAILABLE]
+            return plan_group(group, self._can_take_a_call, random.shuffle)
+        info = self.m.directory.get(target)
+        online = self.m.endpoints.get(target) == "online"
+        decision: Decision = self.m.decide(self.caller_number, target, info, online)
         return decision
+
+    def _can_take_a_call(self, number: str) -> bool:
+        info = self.m.directory.get(number)
+        return bool(info and info.enabled and not info.dnd and self.m.endpoints.get(number) == "online")
 
     async def _open_records(self) -> Call:
         self.call = await self.m.log.start(
@@ -271,79 +304,130 @@ class _CallFlow:
         await self._end_leg(self.caller_id, refusal.disposition.value, None)
         await self.m.log.finish(await self._records(), refusal.disposition, refusal.sip_code)
 
-    async def _dial(self, target: DialExtension | DialExternal) -> Refusal | None:
-        """Ring one number. Returns why it was not answered, or None when the call is over."""
-        callee = f"{CHANNEL_PREFIX}{uuid.uuid4()}"
-        self.callee_id = callee
-        self.dialled_ids.append(callee)
-        self.m._own(callee, self)
-        self.live.channels = self.channels()
+    def _target(self, target: DialExtension | DialExternal) -> _Target:
+        """How to reach one number: dial string, the endpoint recorded on its leg, the caller ID shown."""
         if isinstance(target, DialExternal):  # numbers and hosts are validated: nothing here can inject
             trunk, via = target.trunk, f"PJSIP/{trunk_endpoint_id(target.trunk.name)}"
-            endpoint = f"{via}/sip:{target.number}@{sip_host(trunk.host)}:{trunk.port}"
-            leg_endpoint = f"{via}/{target.number}"
-            caller_id = f'"{self.caller_name}" <{target.caller_id}>'
-            ring_seconds = self.m.settings.ring_timeout
-        else:
-            endpoint = leg_endpoint = f"PJSIP/{target.number}"
-            caller_id = f'"{self.caller_name or self.caller_number}" <{self.caller_number}>'
-            ring_seconds = target.ring_seconds or self.m.settings.ring_timeout
-        try:
-            await self.client.originate(
-                endpoint,
-                callee,
-                f"dialed,{self.live.call_id}",
-                caller_id,
-                ring_seconds + 5,
-                self.caller_id,
+            return _Target(
+                target.number,
+                f"{via}/sip:{target.number}@{sip_host(trunk.host)}:{trunk.port}",
+                f"{via}/{target.number}",
+                f'"{self.caller_name}" <{target.caller_id}>',
             )
-            dial_error = None
-        except AriError as exc:
-            dial_error = exc
-        self._add_leg(callee, "callee", leg_endpoint)
-        if dial_error is not None:
-            logger.warning("call %s: could not dial %s: %s", self.live.call_id, target.number, dial_error)
-            await self._end_leg(callee, Disposition.UNAVAILABLE.value, None)
-            return REFUSALS[Disposition.UNAVAILABLE]
+        endpoint = f"PJSIP/{target.number}"
+        return _Target(
+            target.number,
+            endpoint,
+            endpoint,
+            f'"{self.caller_name or self.caller_number}" <{self.caller_number}>',
+        )
+
+    def _ring_seconds(self, target: DialExtension | DialExternal) -> int:
+        own = target.ring_seconds if isinstance(target, DialExtension) else None
+        return own or self.m.settings.ring_timeout
+
+    async def _ring_group(self, plan: RingGroup) -> Refusal | None:
+        """Ring a group's steps within its timeout. None when the call is over (answered or cancelled)."""
+        await self.m.group_started(plan)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + plan.timeout
+        outcomes: list[Refusal] = []
+        for step in plan.steps:
+            remaining = deadline - loop.time()
+            if remaining < 0.5:  # too little left to ring anyone usefully
+                break
+            targets = [self._target(DialExtension(number)) for number in step.numbers]
+            outcome = await self._ring(targets, min(step.seconds, remaining))
+            if outcome is None:
+                return None
+            outcomes.append(outcome)
+        return combined_outcome(outcomes)
+
+    async def _ring(self, targets: list[_Target], ring_seconds: float) -> Refusal | None:
+        """Ring these numbers together; the first to answer is bridged with the caller.
+
+        Returns how the ringing ended when nobody answered, or None when the call is over.
+        """
+        ringing: dict[str, _Target] = {}
+        outcomes: list[Refusal] = []
+        for target in targets:
+            callee = f"{CHANNEL_PREFIX}{uuid.uuid4()}"
+            self.dialled_ids.append(callee)
+            self.m._own(callee, self)
+            try:
+                await self.client.originate(
+                    target.endpoint,
+                    callee,
+                    f"dialed,{self.live.call_id}",
+                    target.caller_id,
+                    math.ceil(ring_seconds) + 5,  # Asterisk's own limit: ours comes first
+                    self.caller_id,
+                )
+            except AriError as exc:
+                logger.warning("call %s: could not dial %s: %s", self.live.call_id, target.number, exc)
+                self._add_leg(callee, "callee", target.leg_endpoint)
+                await self._end_leg(callee, Disposition.UNAVAILABLE.value, None)
+                outcomes.append(REFUSALS[Disposition.UNAVAILABLE])
+                continue
+            self._add_leg(callee, "callee", target.leg_endpoint)
+            ringing[callee] = target
+            self._publish_in_order(functools.partial(self._ringing, callee))
+        self.live.channels = self.channels()
+        if not ringing:
+            return combined_outcome(outcomes)
         if self._ringing_caller is None:
             # 180 to the caller; not awaited here, so a quick answer of the callee is not held up by it
             self._ringing_caller = asyncio.ensure_future(self._ring_caller())
         self.live.state = "ringing"
-        self._publish_in_order(functools.partial(self._ringing, callee))
+        self._ringing_now = ringing
         deadline = asyncio.get_running_loop().time() + ring_seconds
-        while True:
+        while ringing:
             remaining = deadline - asyncio.get_running_loop().time()
             event = await self.next_event(max(remaining, 0))
             if event is None:  # rang long enough
-                await self._hangup_quietly(callee)
-                await self._end_leg(callee, Disposition.NO_ANSWER.value, 19)
+                for callee in list(ringing):
+                    await self._stop_ringing(callee, Disposition.NO_ANSWER, 19)
                 return REFUSALS[Disposition.NO_ANSWER]
             chan = (event.get("channel") or {}).get("id")
             kind = event["type"]
             if chan == self.caller_id and kind in _GONE:
                 await self._cancelled(event.get("cause"))
                 return None
-            if chan == callee and kind == "StasisStart":
+            if chan in ringing and kind == "StasisStart":
+                del ringing[chan]
+                for other in list(ringing):  # the others stop ringing
+                    await self._stop_ringing(other, Disposition.ANSWERED_ELSEWHERE, 26)
                 await self._ringing_caller
                 try:
                     await self.client.answer(self.caller_id)  # first: the 200 OK the caller waits for
                 except ChannelGone:  # the caller hung up just as the callee answered
+                    self._ringing_now = {chan: self._ringing_now[chan]}
                     await self._cancelled(None)
                     return None
-                await self._bridge(callee)
+                self.callee_id = chan
+                await self._bridge(chan)
                 return None
-            if chan == callee and kind in ("ChannelDestroyed", "ChannelHangupRequest"):
+            if chan in ringing and kind in ("ChannelDestroyed", "ChannelHangupRequest"):
+                del ringing[chan]
                 outcome = outcome_of_unanswered_leg(event.get("cause"))
-                await self._end_leg(callee, outcome.disposition.value, event.get("cause"))
-                return outcome
+                await self._end_leg(chan, outcome.disposition.value, event.get("cause"))
+                outcomes.append(outcome)
+        return combined_outcome(outcomes)
+
+    async def _stop_ringing(self, callee: str, disposition: Disposition, cause: int) -> None:
+        await self._hangup_quietly(callee)
+        await self._end_leg(callee, disposition.value, cause)
+        self._ringing_now.pop(callee, None)
 
     async def _ringing(self, callee: str) -> None:
         await self.m.log.ringing(await self._opened(), await self.legs[callee])
 
     async def _cancelled(self, cause: int | None) -> None:
         """The caller hung up before the call was answered."""
-        await self._hangup_quietly(self.callee_id)
-        await self._end_leg(self.callee_id, Disposition.CANCELLED.value, None)
+        for callee in list(self._ringing_now):
+            await self._hangup_quietly(callee)
+            await self._end_leg(callee, Disposition.CANCELLED.value, None)
+        self._ringing_now = {}
         await self._end_leg(self.caller_id, Disposition.CANCELLED.value, cause)
         await self.m.log.finish(await self._records(), Disposition.CANCELLED)
 
@@ -409,7 +493,8 @@ class _CallFlow:
         """After an error: nobody is left hanging, and the record says the PBX failed."""
         answered = self.live.state == "up"
         await self._hangup_quietly(self.caller_id, "normal" if answered else "congestion")
-        await self._hangup_quietly(self.callee_id)
+        for callee in [self.callee_id, *self._ringing_now]:
+            await self._hangup_quietly(callee)
         await self._destroy_bridge()
         try:
             pending = [f for f in (self._opening, self._published, *self.legs.values()) if f is not None]
@@ -432,6 +517,14 @@ async def _ignore_hit(pattern: str) -> None:
     return None
 
 
+async def _no_group(name: str) -> GroupInfo | None:
+    return None
+
+
+async def _ignore_group_start(plan: RingGroup) -> None:
+    return None
+
+
 class CallManager:
     """Routes ARI events to call flows and keeps the live-call view."""
 
@@ -448,12 +541,16 @@ class CallManager:
         decide: Callable[[str, str, ExtensionInfo | None, bool], Any] = decide_internal,
         caller_lists: Callable[[], Awaitable[CallerLists]] | None = None,
         blacklist_hit: Callable[[str], Awaitable[None]] | None = None,
+        group: Callable[[str], Awaitable[GroupInfo | None]] | None = None,
+        group_started: Callable[[RingGroup], Awaitable[None]] | None = None,
     ) -> None:
         self.log = log
         self.settings = settings
         self.app = app
         self.caller_lists = caller_lists or _no_lists
         self.blacklist_hit = blacklist_hit or _ignore_hit
+        self.group = group or _no_group
+        self.group_started = group_started or _ignore_group_start
         self.decide = decide
         self.client: AriClient | None = None
         self.live: dict[str, LiveCall] = {}

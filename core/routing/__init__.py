@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -26,6 +26,7 @@ class Disposition(StrEnum):
     NO_ROUTE = "no_route"  # no trunk to reach the outside
     BLOCKED = "blocked"  # the caller is on the blacklist, or not on the whitelist where that is required
     CANCELLED = "cancelled"  # caller hung up before an answer
+    ANSWERED_ELSEWHERE = "answered_elsewhere"  # a leg that rang while another one answered
     FAILED = "failed"  # the PBX itself failed (handler error, Asterisk error)
     INTERRUPTED = "interrupted"  # the daemon stopped while the call was up
 
@@ -136,8 +137,6 @@ class Forward:
     fallback: Refusal  # what the caller gets if the forward cannot be followed (e.g. a loop)
 
 
-Decision = Refusal | DialExtension | DialExternal | Forward
-
 MAX_FORWARDS = 5  # hops a call may take before the PBX stops following forwards
 
 
@@ -179,14 +178,17 @@ def after_unanswered(callee: ExtensionInfo | None, outcome: Refusal) -> Forward 
 
 
 def destination_target(dest: Destination, fallback: Refusal) -> str | Refusal:
-    """The internal number a destination leads to, or the caller's final answer."""
+    """What a destination leads to: an internal number ("101"), a group ("group:sales"), or the caller's
+    final answer."""
     if dest.kind is DestinationKind.BUSY:
         return REFUSALS[Disposition.BUSY]
     if dest.kind is DestinationKind.HANGUP:
         return REFUSALS[Disposition.DECLINED]
-    if dest.kind is not DestinationKind.EXTENSION:  # not routable yet: configuration refuses these
-        return fallback
-    return dest.target
+    if dest.kind is DestinationKind.EXTENSION:
+        return dest.target
+    if dest.kind is DestinationKind.GROUP:
+        return str(dest)
+    return fallback  # not routable yet: configuration refuses these
 
 
 def forward_target(forward: Forward, visited: Sequence[str]) -> str | Refusal:
@@ -336,3 +338,104 @@ def screen_caller(caller: str, lists: CallerLists, whitelist_only: bool) -> Bloc
         rule = lists.whitelist[caller]
         return Rerouted("whitelist", rule) if rule is not None else None
     return Blocked("not_whitelisted") if whitelist_only else None
+
+
+# -- internal number groups ----------------------------------------------------------------------
+class RingStrategy(StrEnum):
+    """How a group's members are rung."""
+
+    RING_ALL = "ring_all"  # all at once; the first to answer takes the call
+    HUNT = "hunt"  # one after the other, in order
+    ROUND_ROBIN = "round_robin"  # one after the other, starting after the one who started last time
+    RANDOM = "random"  # one after the other, in random order
+    LEAST_RECENT = "least_recent"  # one after the other, the one rung longest ago first
+
+
+@dataclass(frozen=True)
+class GroupMemberInfo:
+    """A member as routing sees it."""
+
+    number: str
+    timeout: int | None = None  # its own ring time, else the group's member timeout
+    last_rung: float | None = None  # epoch seconds; None = never
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    """A group as routing sees it; members in their configured order."""
+
+    name: str
+    strategy: RingStrategy
+    member_timeout: int
+    timeout: int
+    fallback: Destination | None
+    members: tuple[GroupMemberInfo, ...]
+    last_index: int = -1
+
+
+@dataclass(frozen=True)
+class RingStep:
+    """Ring these numbers together for this long."""
+
+    numbers: tuple[str, ...]
+    seconds: int
+
+
+@dataclass(frozen=True)
+class RingGroup:
+    """Ring a group step by step within `timeout`; then `fallback` (if any) when nobody answered.
+
+    `first_index` is the position (in the configured order) of the member rung first: round robin
+    remembers it for the next call.
+    """
+
+    group: str
+    steps: tuple[RingStep, ...]
+    timeout: int
+    fallback: Destination | None
+    first_index: int
+
+    def after_nobody_answered(self, outcome: Refusal) -> Forward | Refusal:
+        """Where the call goes once every step rang out (`outcome`: how the last one ended)."""
+        if self.fallback is None:
+            return outcome
+        return Forward(f"group:{self.group}", ForwardCondition.NO_ANSWER, self.fallback, outcome)
+
+
+Decision = Refusal | DialExtension | DialExternal | Forward | RingGroup
+
+
+def plan_group(
+    group: GroupInfo, available: Callable[[str], bool], shuffle: Callable[[list[GroupMemberInfo]], None]
+) -> RingGroup | Forward | Refusal:
+    """How to ring `group` now: members that can't take a call (offline, do-not-disturb) are skipped."""
+    members = list(group.members)
+    if group.strategy is RingStrategy.ROUND_ROBIN and members:
+        start = (group.last_index + 1) % len(members)
+        members = members[start:] + members[:start]
+    elif group.strategy is RingStrategy.RANDOM:
+        shuffle(members)
+    elif group.strategy is RingStrategy.LEAST_RECENT:
+        members.sort(key=lambda m: m.last_rung if m.last_rung is not None else float("-inf"))
+    ready = [m for m in members if available(m.number)]
+    if not ready:
+        unavailable = REFUSALS[Disposition.UNAVAILABLE]
+        if group.fallback is None:
+            return unavailable
+        return Forward(f"group:{group.name}", ForwardCondition.UNAVAILABLE, group.fallback, unavailable)
+    first_index = next(i for i, m in enumerate(group.members) if m.number == ready[0].number)
+    steps: tuple[RingStep, ...]
+    if group.strategy is RingStrategy.RING_ALL:
+        steps = (RingStep(tuple(m.number for m in ready), group.timeout),)
+    else:
+        steps = tuple(RingStep((m.number,), m.timeout or group.member_timeout) for m in ready)
+    return RingGroup(group.name, steps, group.timeout, group.fallback, first_index)
+
+
+def combined_outcome(outcomes: Sequence[Refusal]) -> Refusal:
+    """How ringing several phones ended when none answered: busy only if every one was busy."""
+    if outcomes and all(o.disposition is Disposition.BUSY for o in outcomes):
+        return REFUSALS[Disposition.BUSY]
+    if any(o.disposition is Disposition.NO_ANSWER for o in outcomes):
+        return REFUSALS[Disposition.NO_ANSWER]
+    return REFUSALS[Disposition.UNAVAILABLE]

@@ -12,13 +12,11 @@ from tortoise.transactions import in_transaction
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import BlacklistEntry, PolicySetting, WhitelistEntry
 from core.routing import CallerLists
-from core.routing.destinations import Destination, DestinationKind, InvalidDestination, parse_destination
+from core.routing.destinations import Destination, parse_destination
 from core.services.auth import Actor, AuthService
-from core.services.validation import validate_e164
+from core.services.validation import routable_destination, validate_e164
 
 ANONYMOUS_POLICY = "anonymous_policy"
-# Destinations a caller can be sent to today (the others come with their features).
-ROUTABLE = {DestinationKind.EXTENSION, DestinationKind.BUSY, DestinationKind.HANGUP}
 NOTE_MAX = 200
 
 
@@ -55,16 +53,6 @@ def _note(note: str) -> str:
     if len(note) > NOTE_MAX or not note.isprintable():
         raise InvalidInput(f"note must be at most {NOTE_MAX} printable characters")
     return note
-
-
-def _routable(destination: str) -> Destination:
-    try:
-        dest = parse_destination(destination)
-    except InvalidDestination as exc:
-        raise InvalidInput(str(exc)) from None
-    if dest.kind not in ROUTABLE:
-        raise InvalidInput(f"sending callers to {dest.kind.value} destinations is not available yet")
-    return dest
 
 
 class CallerListService:
@@ -141,7 +129,7 @@ class CallerListService:
     ) -> WhitelistView:
         """Put a caller on the whitelist, optionally with a personal rule (where their calls go)."""
         number = validate_e164(number, "number")
-        rule = str(_routable(destination)) if destination else None
+        rule = str(await routable_destination(destination)) if destination else None
         note = _note(note)
         await self._auth.authorize(actor, "extensions.write", f"whitelist:{number}")
         async with in_transaction():
@@ -169,7 +157,7 @@ class CallerListService:
     async def set_anonymous_policy(self, actor: Actor, policy: str) -> str:
         """What happens to callers who withhold their number: allow, busy, or a destination."""
         policy = policy.strip().lower()
-        value = policy if policy in ("allow", "busy") else str(_routable(policy))
+        value = policy if policy in ("allow", "busy") else str(await routable_destination(policy))
         await self._auth.authorize(actor, "extensions.write", "policy:anonymous")
         async with in_transaction():
             await PolicySetting.update_or_create(defaults={"value": value}, key=ANONYMOUS_POLICY)

@@ -10,13 +10,11 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.events import EventBus, ExtensionUpdated, ForwardingChanged
 from core.models import Extension, ForwardingRule
 from core.routing import ForwardCondition
-from core.routing.destinations import DestinationKind, InvalidDestination, parse_destination
+from core.routing.destinations import DestinationKind
 from core.services.auth import Actor, AuthService
 from core.services.extensions import extension_event, validate_number
+from core.services.validation import routable_destination
 
-# Destinations a call can be forwarded to today; the others arrive with groups, queues, IVRs, voicemail
-# and trunks, and are refused until then rather than accepted and silently dropped.
-ROUTABLE = {DestinationKind.EXTENSION, DestinationKind.BUSY, DestinationKind.HANGUP}
 RING_SECONDS = range(1, 301)
 
 
@@ -60,12 +58,7 @@ class ForwardingService:
     ) -> ForwardingView:
         """Forward `number`'s calls to `destination` when `condition` holds (replacing any rule for it)."""
         number, cond = validate_number(number), _condition(condition)
-        try:
-            dest = parse_destination(destination)
-        except InvalidDestination as exc:
-            raise InvalidInput(str(exc)) from None
-        if dest.kind not in ROUTABLE:
-            raise InvalidInput(f"forwarding to {dest.kind.value} destinations is not available yet")
+        dest = await routable_destination(destination)
         if ring_seconds is not None and cond is not ForwardCondition.NO_ANSWER:
             raise InvalidInput("ring seconds apply only to no_answer forwarding")
         if ring_seconds is not None and ring_seconds not in RING_SECONDS:
@@ -75,7 +68,6 @@ class ForwardingService:
         if dest.kind is DestinationKind.EXTENSION:
             if dest.target == number:
                 raise InvalidInput(f"{number} cannot forward to itself")
-            await self._extension(dest.target)
             if cond is ForwardCondition.ALWAYS:
                 await self._refuse_loop(number, dest.target)
         async with in_transaction():

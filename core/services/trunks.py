@@ -11,18 +11,15 @@ from tortoise.transactions import in_transaction
 
 from core.ari.client import AriError
 from core.errors import Conflict, InvalidInput, NotFound
-from core.models import Extension, InboundRoute, Trunk
-from core.routing.destinations import DestinationKind, InvalidDestination, parse_destination
+from core.models import InboundRoute, Trunk
 from core.services.auth import Actor, AuthService
 from core.services.provisioning import Provisioner
-from core.services.validation import validate_e164
+from core.services.validation import routable_destination, validate_e164
 
 TRUNK_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 HOST_RE = re.compile(
     r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
 )
-# Destinations an inbound call can be sent to today (the others come with their features).
-ROUTABLE = {DestinationKind.EXTENSION, DestinationKind.BUSY, DestinationKind.HANGUP}
 
 
 def validate_host(host: str) -> str:
@@ -120,14 +117,7 @@ class TrunkService:
         With `whitelist_only`, only callers on the whitelist get through; everyone else hears busy.
         """
         did = validate_e164(did, "public number")
-        try:
-            dest = parse_destination(destination)
-        except InvalidDestination as exc:
-            raise InvalidInput(str(exc)) from None
-        if dest.kind not in ROUTABLE:
-            raise InvalidInput(f"routing calls to {dest.kind.value} destinations is not available yet")
-        if dest.kind is DestinationKind.EXTENSION and not await Extension.exists(number=dest.target):
-            raise NotFound(f"internal number {dest.target} does not exist")
+        dest = await routable_destination(destination)
         await self._auth.authorize(actor, "extensions.write", f"route:{did}")
         async with in_transaction():
             await InboundRoute.filter(did=did).delete()

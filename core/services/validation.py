@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from core.errors import InvalidInput
-from core.routing.destinations import InvalidDestination, normalise_e164
+from core.errors import InvalidInput, NotFound
+from core.models import Extension, Group
+from core.routing.destinations import (
+    Destination,
+    DestinationKind,
+    InvalidDestination,
+    normalise_e164,
+    parse_destination,
+)
 
 
 def validate_e164(number: str, what: str) -> str:
@@ -14,3 +21,23 @@ def validate_e164(number: str, what: str) -> str:
         raise InvalidInput(
             f"{what} {number!r} must be a phone number in international form, e.g. +15551234567"
         ) from None
+
+
+# Destinations calls can be sent to today; the others arrive with queues, IVRs, voicemail and outside
+# forwarding, and are refused until then rather than accepted and silently dropped.
+ROUTABLE = {DestinationKind.EXTENSION, DestinationKind.GROUP, DestinationKind.BUSY, DestinationKind.HANGUP}
+
+
+async def routable_destination(text: str) -> Destination:
+    """A destination calls can be sent to now, and that exists."""
+    try:
+        dest = parse_destination(text)
+    except InvalidDestination as exc:
+        raise InvalidInput(str(exc)) from None
+    if dest.kind not in ROUTABLE:
+        raise InvalidInput(f"sending calls to {dest.kind.value} destinations is not available yet")
+    if dest.kind is DestinationKind.EXTENSION and not await Extension.exists(number=dest.target):
+        raise NotFound(f"internal number {dest.target} does not exist")
+    if dest.kind is DestinationKind.GROUP and not await Group.exists(name=dest.target):
+        raise NotFound(f"group {dest.target} does not exist")
+    return dest

@@ -26,6 +26,7 @@ from core.services.caller_lists import CallerListService
 from core.services.calls import CallHistory, CallLog
 from core.services.extensions import ExtensionService
 from core.services.forwarding import ForwardingService
+from core.services.groups import GroupService
 from core.services.trunks import TrunkService
 
 TOKEN = "console-test-token-0123456789"
@@ -169,6 +170,7 @@ async def daemon():
                 ForwardingService(auth, bus),
                 TrunkService(auth),
                 CallerListService(auth),
+                GroupService(auth),
                 CallHistory(auth),
                 bus,
                 view,

@@ -3,16 +3,20 @@
 import pytest
 
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from core.events import EventBus
 from core.models import AuditEntry, BlacklistEntry
 from core.routing.destinations import parse_destination
 from core.services.auth import Actor, AuthService
 from core.services.caller_lists import CallerListService
+from core.services.extensions import ExtensionService
 
 ADMIN = Actor("alice", "admin", "api")
 
 
 @pytest.fixture
-def lists(db):
+async def lists(db):
+    for number in ("101", "103"):  # rules may only send callers to numbers that exist
+        await ExtensionService(AuthService(), EventBus()).add(ADMIN, number)
     return CallerListService(AuthService())
 
 
@@ -67,6 +71,8 @@ async def test_anonymous_policy(lists):
     assert (await lists.lists()).anonymous is False
     await lists.set_anonymous_policy(ADMIN, "EXT:101")
     assert (await lists.lists()).anonymous == parse_destination("ext:101")
+    with pytest.raises(NotFound, match="internal number 555"):
+        await lists.set_anonymous_policy(ADMIN, "ext:555")
     with pytest.raises(InvalidInput):
         await lists.set_anonymous_policy(ADMIN, "maybe")
     assert await AuditEntry.filter(action="policy.anonymous").count() == 2

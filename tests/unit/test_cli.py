@@ -141,3 +141,17 @@ def test_caller_lists_from_the_command_line(pbx):
     assert "ext:103" in pbx("whitelist", "list").stdout
     assert pbx("blacklist", "rm", "+1900").returncode == 0
     assert "+1900" not in pbx("blacklist", "list").stdout
+
+
+def test_groups_from_the_command_line(pbx):
+    for number in ("102", "103"):
+        assert pbx("ext", "add", number).returncode == 0
+    made = pbx("group", "set", "sales", "--strategy", "hunt", "--member-timeout", "10")
+    assert made.returncode == 0, made.stderr
+    assert pbx("group", "members", "sales", "102", "103").returncode == 0
+    listed = pbx("group", "list").stdout
+    assert "sales" in listed and "hunt" in listed and "102 103" in listed
+    bad = pbx("group", "set", "sales", "--strategy", "loudest")
+    assert bad.returncode == 1 and "unknown ring strategy" in bad.stderr
+    assert pbx("forward", "set", "102", "busy", "group:sales").returncode == 0
+    assert pbx("group", "rm", "sales").returncode == 0

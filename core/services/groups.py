@@ -1,0 +1,179 @@
+"""Internal number groups: members, ring strategy, timeouts and a fallback."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tortoise.transactions import in_transaction
+
+from core.errors import Conflict, InvalidInput, NotFound
+from core.models import Extension, Group, GroupMember
+from core.routing import GroupInfo, GroupMemberInfo, RingGroup, RingStrategy
+from core.routing.destinations import DestinationKind, parse_destination
+from core.services.auth import Actor, AuthService
+from core.services.extensions import validate_number
+from core.services.validation import routable_destination
+
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+SECONDS = range(1, 601)
+
+
+@dataclass(frozen=True)
+class GroupView:
+    """A group as shown to users."""
+
+    name: str
+    strategy: str
+    member_timeout: int
+    timeout: int
+    fallback: str | None
+    members: list[str]
+
+
+def _strategy(text: str) -> RingStrategy:
+    try:
+        return RingStrategy(text.strip().lower().replace("-", "_"))
+    except ValueError:
+        choices = ", ".join(s.value for s in RingStrategy)
+        raise InvalidInput(f"unknown ring strategy {text!r}: use one of {choices}") from None
+
+
+def _seconds(value: int, what: str) -> int:
+    if value not in SECONDS:
+        raise InvalidInput(f"{what} must be between 1 and 600 seconds")
+    return value
+
+
+class GroupService:
+    """Create and change groups; give routing what it needs to ring them."""
+
+    def __init__(self, auth: AuthService) -> None:
+        self._auth = auth
+
+    async def groups(self, actor: Actor) -> list[GroupView]:
+        """All groups, by name, with their members in ring order."""
+        await self._auth.authorize(actor, "extensions.read")
+        return [await self._view(g) for g in await Group.all().order_by("name")]
+
+    async def save(
+        self,
+        actor: Actor,
+        name: str,
+        *,
+        strategy: str = "ring_all",
+        member_timeout: int = 15,
+        timeout: int = 60,
+        fallback: str | None = None,
+    ) -> GroupView:
+        """Create a group, or change its settings (members are kept)."""
+        name = (name or "").strip().lower()
+        if not NAME_RE.fullmatch(name):
+            raise InvalidInput("group name must be letters, digits, - or _ (at most 32), e.g. sales")
+        ring = _strategy(strategy)
+        member_timeout, timeout = (
+            _seconds(member_timeout, "member timeout"),
+            _seconds(timeout, "group timeout"),
+        )
+        fallback_text = None
+        if fallback:
+            dest = await routable_destination(fallback)
+            if dest.kind is DestinationKind.GROUP and dest.target == name:
+                raise InvalidInput(f"group {name} cannot fall back to itself")
+            fallback_text = str(dest)
+        await self._auth.authorize(actor, "extensions.write", f"group:{name}")
+        settings = {
+            "strategy": ring.value,
+            "member_timeout": member_timeout,
+            "timeout": timeout,
+            "fallback": fallback_text,
+        }
+        async with in_transaction():
+            group, created = await Group.get_or_create(name=name, defaults=settings)
+            if not created:
+                await group.update_from_dict(settings).save()
+            await self._auth.audit(actor, "group.add" if created else "group.update", name, settings)
+        return await self._view(group)
+
+    async def set_members(self, actor: Actor, name: str, numbers: list[str]) -> GroupView:
+        """Replace a group's members with `numbers`, in ring order."""
+        numbers = [validate_number(n) for n in numbers]
+        if len(set(numbers)) != len(numbers):
+            raise InvalidInput("a number can be in the list only once")
+        await self._auth.authorize(actor, "extensions.write", f"group:{name}")
+        group = await self._group(name)
+        extensions = {e.number: e for e in await Extension.filter(number__in=numbers)}
+        missing = [n for n in numbers if n not in extensions]
+        if missing:
+            raise NotFound(f"internal number {missing[0]} does not exist")
+        taken = (
+            await GroupMember.filter(extension__number__in=numbers)
+            .exclude(group=group)
+            .prefetch_related("group", "extension")
+        )
+        if taken:
+            raise Conflict(f"{taken[0].extension.number} is already in group {taken[0].group.name}")
+        async with in_transaction():
+            await GroupMember.filter(group=group).delete()
+            for position, number in enumerate(numbers):
+                await GroupMember.create(group=group, extension=extensions[number], position=position)
+            group.last_index = -1
+            await group.save(update_fields=["last_index"])
+            await self._auth.audit(actor, "group.members", name, {"members": numbers})
+        return await self._view(group)
+
+    async def remove(self, actor: Actor, name: str) -> None:
+        """Delete a group (its members stay internal numbers)."""
+        await self._auth.authorize(actor, "extensions.write", f"group:{name}")
+        group = await self._group(name)
+        async with in_transaction():
+            await group.delete()
+            await self._auth.audit(actor, "group.remove", name)
+
+    # -- for the call router --------------------------------------------------------------------
+    async def info(self, name: str) -> GroupInfo | None:
+        """What routing needs to ring a group."""
+        group = await Group.get_or_none(name=name)
+        if group is None:
+            return None
+        members = await GroupMember.filter(group=group).order_by("position").prefetch_related("extension")
+        return GroupInfo(
+            group.name,
+            RingStrategy(group.strategy),
+            group.member_timeout,
+            group.timeout,
+            parse_destination(group.fallback) if group.fallback else None,
+            tuple(
+                GroupMemberInfo(
+                    m.extension.number, m.timeout, m.last_rung_at.timestamp() if m.last_rung_at else None
+                )
+                for m in members
+            ),
+            group.last_index,
+        )
+
+    async def started(self, plan: RingGroup) -> None:
+        """Remember who was rung first: round robin starts after them, least recent puts them last."""
+        await Group.filter(name=plan.group).update(last_index=plan.first_index)
+        if plan.steps:
+            await GroupMember.filter(
+                group__name=plan.group, extension__number__in=list(plan.steps[0].numbers)
+            ).update(last_rung_at=datetime.now(UTC))
+
+    async def _group(self, name: str) -> Group:
+        group = await Group.get_or_none(name=(name or "").strip().lower())
+        if group is None:
+            raise NotFound(f"group {name} does not exist")
+        return group
+
+    async def _view(self, group: Group) -> GroupView:
+        members = await GroupMember.filter(group=group).order_by("position").prefetch_related("extension")
+        return GroupView(
+            group.name,
+            group.strategy,
+            group.member_timeout,
+            group.timeout,
+            group.fallback,
+            [m.extension.number for m in members],
+        )
