@@ -97,6 +97,16 @@ class CallSettings(_Section):
     )
 
 
+class RecordingSettings(_Section):
+    """Call recordings."""
+
+    dir: Path | None = Field(
+        None, description="where Asterisk writes recordings; default its spool under the data dir"
+    )
+    format: Literal["wav", "gsm"] = Field("wav", description="file format")
+    retention_days: int = Field(0, ge=0, description="delete recordings older than this; 0 keeps them")
+
+
 class AriSettings(_Section):
     """Resilience of the ARI connection."""
 
@@ -120,12 +130,18 @@ class Settings(BaseSettings):
     asterisk: AsteriskSettings = AsteriskSettings()
     api: ApiSettings = ApiSettings()
     calls: CallSettings = CallSettings()
+    recording: RecordingSettings = RecordingSettings()
     ari: AriSettings = AriSettings()
 
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, v: Path) -> Path:
         return v.expanduser()
+
+    @property
+    def recordings_dir(self) -> Path:
+        """Where the recordings are (the managed Asterisk's spool unless configured)."""
+        return self.recording.dir or self.data_dir / "asterisk" / "instance" / "spool" / "recording"
 
     @property
     def db_url(self) -> str:

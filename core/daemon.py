@@ -18,6 +18,7 @@ from core.calls import CallManager
 from core.config import Settings
 from core.db import database
 from core.events import EventBus
+from core.jobs import Jobs
 from core.services.auth import AuthService
 from core.services.caller_lists import CallerListService
 from core.services.calls import CallHistory, CallLog
@@ -25,6 +26,7 @@ from core.services.extensions import ExtensionService
 from core.services.forwarding import ForwardingService
 from core.services.groups import GroupService
 from core.services.provisioning import Provisioner
+from core.services.recordings import RecordingService
 from core.services.trunks import TrunkService
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,10 @@ class Daemon:
         self.call_log = CallLog(self.bus, node=socket.gethostname())
         self.caller_lists = CallerListService(self.auth)
         self.groups = GroupService(self.auth)
+        self.recordings = RecordingService(
+            self.auth, self.bus, settings.recordings_dir, settings.recording.format
+        )
+        self.jobs = Jobs()
         self.calls = CallManager(
             self.call_log,
             settings.calls,
@@ -58,6 +64,8 @@ class Daemon:
             blacklist_hit=self.caller_lists.record_hit,
             group=self.groups.info,
             group_started=self.groups.started,
+            recording_done=self.recordings.index,
+            recording_format=settings.recording.format,
         )
         self.ari = AriSupervisor(
             settings.asterisk,
@@ -102,6 +110,14 @@ class Daemon:
             return {}
         return {number: state == "online" for number, state in self.calls.endpoints.items()}
 
+    async def start_recording(self, call_id: str) -> str:
+        """Record a call in progress (where its policy allows)."""
+        return await self.calls.start_recording(call_id)
+
+    async def stop_recording(self, call_id: str) -> None:
+        """Stop recording a call in progress."""
+        await self.calls.stop_recording(call_id)
+
     # -- lifecycle ------------------------------------------------------------------------------
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Daemon]:
@@ -121,6 +137,7 @@ class Daemon:
             self.trunks,
             self.caller_lists,
             self.groups,
+            self.recordings,
             self.history,
             self.bus,
             self,
@@ -131,11 +148,16 @@ class Daemon:
         self._server = uvicorn.Server(config)
         self._server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]  # the CLI owns signals
         api_task = asyncio.create_task(self._server.serve(sockets=[sock]), name="api")
+        retention = self.settings.recording.retention_days
+        if retention:
+            self.jobs.every("recording-retention", 6, lambda: self.recordings.purge(retention))
+        self.jobs.start()
         ari_task = asyncio.create_task(self.ari.run(), name="ari")
         try:
             yield self
         finally:
             ari_task.cancel()
+            self.jobs.stop()
             self._server.should_exit = True
             await self.calls.close()
             await asyncio.gather(ari_task, api_task, return_exceptions=True)

@@ -51,6 +51,9 @@ group_app = typer.Typer(
     help="Internal number groups: members ring all at once or one by one; a fallback when nobody answers.",
     no_args_is_help=True,
 )
+record_app = typer.Typer(
+    help="Call recording: policies, recordings, on-demand recording.", no_args_is_help=True
+)
 dnd_app = typer.Typer(help="Do-not-disturb: callers get busy (or the busy forwarding).", no_args_is_help=True)
 app.add_typer(asterisk_app, name="asterisk")
 app.add_typer(ext_app, name="ext")
@@ -60,6 +63,7 @@ app.add_typer(trunk_app, name="trunk")
 app.add_typer(route_app, name="route")
 app.add_typer(blacklist_app, name="blacklist")
 app.add_typer(group_app, name="group")
+app.add_typer(record_app, name="record")
 app.add_typer(whitelist_app, name="whitelist")
 
 SAMPLE_EXTENSIONS = [
@@ -450,6 +454,7 @@ class LocalServices:
     trunks: Any
     caller_lists: Any
     groups: Any
+    recordings: Any
 
 
 def _via_daemon_or_local(
@@ -468,6 +473,7 @@ def _via_daemon_or_local(
         from core.services.extensions import ExtensionService
         from core.services.forwarding import ForwardingService
         from core.services.groups import GroupService
+        from core.services.recordings import RecordingService
         from core.services.trunks import TrunkService
 
         async def go() -> T:
@@ -479,6 +485,7 @@ def _via_daemon_or_local(
                     TrunkService(auth),
                     CallerListService(auth),
                     GroupService(auth),
+                    RecordingService(auth, bus, s.recordings_dir, s.recording.format),
                 )
                 return await local(services, _local_actor())
 
@@ -810,6 +817,70 @@ def group_rm(name: Annotated[str, typer.Argument(help="the group")]) -> None:
         s, lambda api: api.delete(f"groups/{name}"), lambda svc, who: svc.groups.remove(who, name)
     )
     out.print(f"group {name} removed")
+
+
+@record_app.command("policy")
+def record_policy(
+    target: Annotated[
+        str, typer.Argument(help="ext:101, group:sales, or a routed public number +15550001000")
+    ],
+    policy: Annotated[str, typer.Argument(help="always | never | on_demand")],
+) -> None:
+    """Set whether calls through TARGET are recorded."""
+    s = settings()
+    _via_daemon_or_local(
+        s,
+        lambda api: api.put("recording-policy", json={"target": target, "policy": policy}),
+        lambda svc, who: svc.recordings.set_policy(who, target, policy),
+    )
+    out.print(f"{target}: recording {policy}")
+
+
+@record_app.command("list")
+def record_list(call_id: Annotated[str | None, typer.Option("--call", help="only this call")] = None) -> None:
+    """Recordings, newest first."""
+    s = settings()
+    params = {"call_id": call_id} if call_id else {}
+    rows = _via_daemon_or_local(
+        s,
+        lambda api: api.get("recordings", params=params),
+        lambda svc, who: svc.recordings.recordings(who, call_id),
+    )
+    table = Table("recorded", "call id", "duration", "size", "file")
+    for row in rows:
+        r = row if isinstance(row, dict) else asdict(row)
+        table.add_row(
+            r["created_at"][:19].replace("T", " "),
+            r["call_id"],
+            f"{r['duration']:.1f}s",
+            f"{r['size'] // 1024} KiB",
+            r["path"],
+        )
+    out.print(table)
+
+
+@record_app.command("start")
+def record_start(
+    call_id: Annotated[str, typer.Argument(help="a call in progress (see the console)")],
+) -> None:
+    """Record a call in progress (its policy must be on_demand or always; the daemon must run)."""
+    s = settings()
+    with _api(s) as api:
+        r = api.post(f"calls/{call_id}/recording")
+    if r.status_code >= 400:
+        raise Failure(r.json().get("error") or r.text)
+    out.print(f"recording call {call_id}")
+
+
+@record_app.command("stop")
+def record_stop(call_id: Annotated[str, typer.Argument(help="a call in progress")]) -> None:
+    """Stop recording a call in progress."""
+    s = settings()
+    with _api(s) as api:
+        r = api.delete(f"calls/{call_id}/recording")
+    if r.status_code >= 400:
+        raise Failure(r.json().get("error") or r.text)
+    out.print(f"stopped recording call {call_id}")
 
 
 @forward_app.command("set")

@@ -95,6 +95,7 @@ async def lab_pbx(
         data_dir=workdir / "data",
         asterisk=asterisk_cfg,
         api={"port": 0, "token": secrets.token_hex(24)} | overrides.pop("api", {}),
+        recording={"dir": workdir / "ast" / "spool" / "recording"} | overrides.pop("recording", {}),
         **overrides,
     )
     inst = AsteriskInstance(

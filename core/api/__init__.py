@@ -21,6 +21,7 @@ from core.services.calls import CallHistory
 from core.services.extensions import ExtensionService
 from core.services.forwarding import ForwardingService
 from core.services.groups import GroupService
+from core.services.recordings import RecordingService
 from core.services.trunks import TrunkService
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ class DaemonView(Protocol):
     def health(self) -> dict[str, Any]: ...
     def live_calls(self) -> list[dict[str, Any]]: ...
     async def registrations(self) -> dict[str, bool]: ...
+    async def start_recording(self, call_id: str) -> str: ...
+    async def stop_recording(self, call_id: str) -> None: ...
 
 
 class ExtensionIn(BaseModel):
@@ -110,6 +113,14 @@ class MembersIn(BaseModel):
     members: list[str] = Field(description="internal numbers in ring order")
 
 
+class RecordingPolicyIn(BaseModel):
+    """Body of PUT /api/recording-policy."""
+
+    model_config = {"extra": "forbid"}
+    target: str = Field(description="ext:101, group:sales, or a routed public number +15550001000")
+    policy: str = Field(description="always, never or on_demand")
+
+
 class PolicyIn(BaseModel):
     """Body of PUT /api/policy/anonymous."""
 
@@ -138,6 +149,7 @@ def create_app(
     trunks: TrunkService,
     caller_lists: CallerListService,
     groups: GroupService,
+    recordings: RecordingService,
     history: CallHistory,
     bus: EventBus,
     daemon: DaemonView,
@@ -255,6 +267,27 @@ def create_app(
     @app.delete("/api/groups/{name}", status_code=204)
     async def remove_group(name: str, who: Who) -> None:
         await groups.remove(who, name)
+
+    @app.get("/api/recordings")
+    async def list_recordings(who: Who, call_id: str | None = None) -> list[dict[str, Any]]:
+        return [asdict(r) for r in await recordings.recordings(who, call_id)]
+
+    @app.put("/api/recording-policy")
+    async def set_recording_policy(body: RecordingPolicyIn, who: Who) -> dict[str, str]:
+        return {"target": body.target, "policy": await recordings.set_policy(who, body.target, body.policy)}
+
+    @app.post("/api/calls/{call_id}/recording", status_code=201)
+    async def start_recording(call_id: str, who: Who) -> dict[str, str]:
+        await auth.authorize(who, "calls.record", call_id)
+        name = await daemon.start_recording(call_id)
+        await auth.audit(who, "recording.start", call_id)
+        return {"call_id": call_id, "recording": name}
+
+    @app.delete("/api/calls/{call_id}/recording", status_code=204)
+    async def stop_recording(call_id: str, who: Who) -> None:
+        await auth.authorize(who, "calls.record", call_id)
+        await daemon.stop_recording(call_id)
+        await auth.audit(who, "recording.stop", call_id)
 
     @app.get("/api/policy/anonymous")
     async def anonymous_policy(who: Who) -> dict[str, str]:

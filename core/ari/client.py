@@ -38,6 +38,8 @@ class AriClient(Protocol):
     async def create_bridge(self, bridge_id: str) -> None: ...
     async def add_to_bridge(self, bridge_id: str, channel_ids: list[str]) -> None: ...
     async def destroy_bridge(self, bridge_id: str) -> None: ...
+    async def record_bridge(self, bridge_id: str, name: str, fmt: str) -> None: ...
+    async def stop_recording(self, name: str) -> None: ...
     async def endpoint_state(self, tech: str, resource: str) -> str | None: ...
     async def list_channels(self) -> list[dict[str, Any]]: ...
     async def list_endpoints(self, tech: str) -> list[dict[str, Any]]: ...
@@ -111,6 +113,19 @@ class AsyncariClient:
 
     async def destroy_bridge(self, bridge_id: str) -> None:
         await self._op("destroy bridge", self._ari.bridges.destroy, bridgeId=bridge_id)
+
+    async def record_bridge(self, bridge_id: str, name: str, fmt: str) -> None:
+        await self._op(
+            "record bridge",
+            self._ari.bridges.record,
+            bridgeId=bridge_id,
+            name=name,
+            format=fmt,
+            ifExists="overwrite",
+        )
+
+    async def stop_recording(self, name: str) -> None:
+        await self._op("stop recording", self._ari.recordings.stop, recordingName=name)
 
     async def _get(self, path: str) -> Any:
         try:

@@ -22,6 +22,7 @@ from typing import Any
 
 from core.ari.client import AriClient, AriError, ChannelGone
 from core.config import CallSettings
+from core.errors import DomainError, NotFound, PermissionDenied
 from core.events import DomainEvent, ExtensionAdded, ExtensionRemoved, ExtensionUpdated, ForwardingChanged
 from core.models import Call, CallLeg, Extension, InboundRoute, Trunk
 from core.routing import (
@@ -36,6 +37,7 @@ from core.routing import (
     Forward,
     GroupInfo,
     OutboundPermission,
+    RecordingPolicy,
     Refusal,
     Rerouted,
     RingGroup,
@@ -52,6 +54,7 @@ from core.routing import (
     outcome_of_unanswered_leg,
     permission_needed,
     plan_group,
+    recording_policy,
     screen_caller,
     to_e164,
 )
@@ -138,6 +141,9 @@ class _CallFlow:
         self._published: asyncio.Future[None] | None = None  # the last event published, in call order
         self._ringing_caller: asyncio.Future[None] | None = None
         self._ringing_now: dict[str, _Target] = {}  # legs ringing at this moment
+        self.recording_policies: list[str] = []  # of the route and groups the call passed through
+        self.recording_name: str | None = None
+        self.policy = RecordingPolicy.NEVER
         self.legs: dict[str, asyncio.Future[CallLeg]] = {}  # written in the background, in order
 
     @property
@@ -186,6 +192,7 @@ class _CallFlow:
                 return
             elif isinstance(decision, RingGroup):
                 visited.append(f"group:{decision.group}")
+                self.recording_policies.append(decision.recording)
                 outcome = await self._ring_group(decision)
                 if outcome is None:
                     return
@@ -203,6 +210,8 @@ class _CallFlow:
         if self.inbound:
             did = to_e164(self.dialled, settings.country)
             route = await InboundRoute.get_or_none(did=did) if did else None
+            if route is not None:
+                self.recording_policies.append(route.recording)
             screening = screen_caller(
                 self.caller_number, await self.m.caller_lists(), bool(route and route.whitelist_only)
             )
@@ -379,7 +388,7 @@ class _CallFlow:
             # 180 to the caller; not awaited here, so a quick answer of the callee is not held up by it
             self._ringing_caller = asyncio.ensure_future(self._ring_caller())
         self.live.state = "ringing"
-        self._ringing_now = ringing
+        self._ringing_now = ringing  # the same dict: what rings now, for cancel and fail-safe
         deadline = asyncio.get_running_loop().time() + ring_seconds
         while ringing:
             remaining = deadline - asyncio.get_running_loop().time()
@@ -394,18 +403,18 @@ class _CallFlow:
                 await self._cancelled(event.get("cause"))
                 return None
             if chan in ringing and kind == "StasisStart":
-                del ringing[chan]
+                answered = ringing.pop(chan)
                 for other in list(ringing):  # the others stop ringing
                     await self._stop_ringing(other, Disposition.ANSWERED_ELSEWHERE, 26)
                 await self._ringing_caller
                 try:
                     await self.client.answer(self.caller_id)  # first: the 200 OK the caller waits for
                 except ChannelGone:  # the caller hung up just as the callee answered
-                    self._ringing_now = {chan: self._ringing_now[chan]}
+                    ringing[chan] = answered  # so that it is hung up with the rest
                     await self._cancelled(None)
                     return None
                 self.callee_id = chan
-                await self._bridge(chan)
+                await self._bridge(chan, answered.number)
                 return None
             if chan in ringing and kind in ("ChannelDestroyed", "ChannelHangupRequest"):
                 del ringing[chan]
@@ -431,12 +440,39 @@ class _CallFlow:
         await self._end_leg(self.caller_id, Disposition.CANCELLED.value, cause)
         await self.m.log.finish(await self._records(), Disposition.CANCELLED)
 
-    async def _bridge(self, callee: str) -> None:
+    def _recording_policy(self, answered_by: str) -> RecordingPolicy:
+        """The strongest policy of everything the call touched: route, groups, caller and callee numbers."""
+        numbers = (self.m.directory.get(answered_by), self.m.directory.get(self.caller_number))
+        return recording_policy([*self.recording_policies, *(info.recording for info in numbers if info)])
+
+    async def start_recording(self) -> str:
+        """Record the bridged call (idempotent); returns the recording's name."""
+        if self.bridge_id is None or self.live.state != "up":
+            raise CallNotUp(f"call {self.live.call_id} is not answered")
+        if self.recording_name is None:
+            name = f"{self.live.call_id}"
+            await self.client.record_bridge(self.bridge_id, name, self.m.recording_format)
+            self.recording_name = name
+        return self.recording_name
+
+    async def stop_recording(self) -> None:
+        """Stop recording now (the file is indexed when the call ends)."""
+        if self.recording_name is not None:
+            with contextlib.suppress(ChannelGone):
+                await self.client.stop_recording(self.recording_name)
+
+    async def _bridge(self, callee: str, answered_by: str) -> None:
         """Both sides are answered: bridge them and stay until one hangs up."""
         self.bridge_id = f"{BRIDGE_PREFIX}{self.live.call_id}"
         await self.client.create_bridge(self.bridge_id)
         await self.client.add_to_bridge(self.bridge_id, [self.caller_id, callee])
+        self.policy = self._recording_policy(answered_by)
         self.live.state, self.live.answered_at = "up", datetime.now(UTC)
+        if self.policy is RecordingPolicy.ALWAYS:
+            try:
+                await self.start_recording()
+            except AriError:  # the call goes on; losing a recording must not lose the call
+                logger.exception("call %s: could not start recording", self.live.call_id)
         await self.m.log.answered(
             await self._records(),
             [await self.legs[self.caller_id], await self.legs[callee]],
@@ -450,8 +486,11 @@ class _CallFlow:
                 await self._hangup_quietly(other)
                 await self._end_leg(chan, Disposition.ANSWERED.value, await self._cause_of(chan, event))
                 await self._end_leg(other, Disposition.ANSWERED.value, 16)
-                await self._destroy_bridge()
-                await self.m.log.finish(await self._records(), Disposition.ANSWERED)
+                await self._destroy_bridge()  # ends the recording too
+                call = await self._records()
+                await self.m.log.finish(call, Disposition.ANSWERED)
+                if self.recording_name:
+                    await self.m.recording_done(call, self.recording_name)
                 return
 
     # -- helpers --------------------------------------------------------------------------------
@@ -525,6 +564,14 @@ async def _ignore_group_start(plan: RingGroup) -> None:
     return None
 
 
+async def _ignore_recording(call: Call, name: str) -> None:
+    return None
+
+
+class CallNotUp(DomainError):
+    """The call is not (or no longer) answered."""
+
+
 class CallManager:
     """Routes ARI events to call flows and keeps the live-call view."""
 
@@ -543,6 +590,8 @@ class CallManager:
         blacklist_hit: Callable[[str], Awaitable[None]] | None = None,
         group: Callable[[str], Awaitable[GroupInfo | None]] | None = None,
         group_started: Callable[[RingGroup], Awaitable[None]] | None = None,
+        recording_done: Callable[[Call, str], Awaitable[object]] | None = None,
+        recording_format: str = "wav",
     ) -> None:
         self.log = log
         self.settings = settings
@@ -551,6 +600,8 @@ class CallManager:
         self.blacklist_hit = blacklist_hit or _ignore_hit
         self.group = group or _no_group
         self.group_started = group_started or _ignore_group_start
+        self.recording_done = recording_done or _ignore_recording
+        self.recording_format = recording_format
         self.decide = decide
         self.client: AriClient | None = None
         self.live: dict[str, LiveCall] = {}
@@ -626,6 +677,24 @@ class CallManager:
         if flow.live:
             self.live.pop(flow.live.call_id, None)
 
+    # -- actions on live calls -------------------------------------------------------------------
+    def _flow_of(self, call_id: str) -> _CallFlow:
+        for flow in set(self._flows.values()):
+            if flow.live.call_id == call_id:
+                return flow
+        raise NotFound(f"no call {call_id} in progress")
+
+    async def start_recording(self, call_id: str) -> str:
+        """Record a call in progress, where its recording policy allows it (on demand or always)."""
+        flow = self._flow_of(call_id)
+        if flow.policy is RecordingPolicy.NEVER:
+            raise PermissionDenied(f"call {call_id} may not be recorded: its recording policy is never")
+        return await flow.start_recording()
+
+    async def stop_recording(self, call_id: str) -> None:
+        """Stop recording a call in progress."""
+        await self._flow_of(call_id).stop_recording()
+
     # -- connection lifecycle -------------------------------------------------------------------
     async def load_directory(self) -> None:
         """Read the internal numbers routing needs (at start; events keep it current)."""
@@ -643,6 +712,7 @@ class CallManager:
                 forward_rules(rules),
                 OutboundPermission(e.outbound),
                 e.external_caller_id,
+                e.recording,
             )
 
     def on_domain_event(self, event: DomainEvent) -> None:
@@ -657,6 +727,7 @@ class CallManager:
                 known.forwarding if known else {},
                 OutboundPermission(event.outbound),
                 event.external_caller_id,
+                event.recording,
             )
         elif isinstance(event, ExtensionRemoved):
             self.directory.pop(event.number, None)

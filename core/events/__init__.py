@@ -14,6 +14,7 @@ from core.events.types import (
     ExtensionRemoved,
     ExtensionUpdated,
     ForwardingChanged,
+    RecordingSaved,
     parse_event,
 )
 
@@ -31,6 +32,7 @@ __all__ = [
     "ExtensionRemoved",
     "ExtensionUpdated",
     "ForwardingChanged",
+    "RecordingSaved",
     "Subscription",
     "parse_event",
 ]

@@ -71,6 +71,16 @@ class CallRerouted(_CallEvent):
     destination: str
 
 
+class RecordingSaved(_CallEvent):
+    """A recording of the call is stored and indexed."""
+
+    type: Literal["RecordingSaved"] = "RecordingSaved"
+    name: str
+    path: str
+    duration: float
+    size: int
+
+
 class CallAnswered(_CallEvent):
     """The callee answered and both sides are bridged."""
 
@@ -96,6 +106,7 @@ class ExtensionEvent(DomainEvent):
     dnd: bool = False
     outbound: str = "national"
     external_caller_id: str | None = None
+    recording: str = "never"
 
 
 class ExtensionAdded(ExtensionEvent):
@@ -131,6 +142,7 @@ AnyEvent = Annotated[
     | CallerBlocked
     | CallRerouted
     | CallAnswered
+    | RecordingSaved
     | CallEnded
     | ExtensionAdded
     | ExtensionUpdated

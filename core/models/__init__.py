@@ -41,6 +41,7 @@ class Extension(Model):
     # how far its calls may reach outside: internal | local | national | international
     outbound = fields.CharField(max_length=16, default="national")
     external_caller_id = fields.CharField(max_length=20, null=True)  # E.164 shown on outside calls
+    recording = fields.CharField(max_length=10, default="never")  # always | never | on_demand
     sip_password = fields.CharField(max_length=64)
     created_at = fields.DatetimeField(auto_now_add=True)
     forwarding: fields.ReverseRelation[ForwardingRule]
@@ -157,6 +158,7 @@ class InboundRoute(Model):
     did = fields.CharField(max_length=20, unique=True)  # E.164
     destination = fields.CharField(max_length=64)
     whitelist_only = fields.BooleanField(default=False)  # callers not on the whitelist get busy
+    recording = fields.CharField(max_length=10, default="never")  # always | never | on_demand
     created_at = fields.DatetimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -211,6 +213,7 @@ class Group(Model):
     timeout = fields.IntField(default=60)  # seconds the whole group may take
     fallback = fields.CharField(max_length=64, null=True)  # destination when nobody answers
     last_index = fields.IntField(default=-1)  # round robin: the member that was first last time
+    recording = fields.CharField(max_length=10, default="never")  # always | never | on_demand
     members: fields.ReverseRelation[GroupMember]
 
     def __str__(self) -> str:
@@ -233,3 +236,19 @@ class GroupMember(Model):
 
     def __str__(self) -> str:
         return f"{self.position}. member of group {self.group_id}"  # type: ignore[attr-defined]
+
+
+class Recording(Model):
+    """A call recording: the file Asterisk wrote, indexed against its call."""
+
+    id = fields.IntField(primary_key=True)
+    call: fields.ForeignKeyRelation[Call] = fields.ForeignKeyField("pbx.Call", related_name="recordings")
+    name = fields.CharField(max_length=100, unique=True)
+    path = fields.CharField(max_length=500)
+    format = fields.CharField(max_length=10, default="wav")
+    duration = fields.FloatField(default=0.0)  # seconds
+    size = fields.IntField(default=0)  # bytes
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}.{self.format}"

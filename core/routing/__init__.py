@@ -97,6 +97,7 @@ class ExtensionInfo:
     forwarding: Mapping[ForwardCondition, ForwardRule] = field(default_factory=dict)
     outbound: OutboundPermission = OutboundPermission.NATIONAL
     external_caller_id: str | None = None
+    recording: str = "never"
 
 
 @dataclass(frozen=True)
@@ -371,6 +372,7 @@ class GroupInfo:
     fallback: Destination | None
     members: tuple[GroupMemberInfo, ...]
     last_index: int = -1
+    recording: str = "never"
 
 
 @dataclass(frozen=True)
@@ -394,6 +396,7 @@ class RingGroup:
     timeout: int
     fallback: Destination | None
     first_index: int
+    recording: str = "never"
 
     def after_nobody_answered(self, outcome: Refusal) -> Forward | Refusal:
         """Where the call goes once every step rang out (`outcome`: how the last one ended)."""
@@ -429,7 +432,7 @@ def plan_group(
         steps = (RingStep(tuple(m.number for m in ready), group.timeout),)
     else:
         steps = tuple(RingStep((m.number,), m.timeout or group.member_timeout) for m in ready)
-    return RingGroup(group.name, steps, group.timeout, group.fallback, first_index)
+    return RingGroup(group.name, steps, group.timeout, group.fallback, first_index, group.recording)
 
 
 def combined_outcome(outcomes: Sequence[Refusal]) -> Refusal:
@@ -439,3 +442,18 @@ def combined_outcome(outcomes: Sequence[Refusal]) -> Refusal:
     if any(o.disposition is Disposition.NO_ANSWER for o in outcomes):
         return REFUSALS[Disposition.NO_ANSWER]
     return REFUSALS[Disposition.UNAVAILABLE]
+
+
+# -- recording -------------------------------------------------------------------------------------
+class RecordingPolicy(StrEnum):
+    """Whether calls are recorded: by the number, group or public number they pass through."""
+
+    NEVER = "never"
+    ON_DEMAND = "on_demand"  # when someone asks during the call (API, console)
+    ALWAYS = "always"
+
+
+def recording_policy(policies: Sequence[str]) -> RecordingPolicy:
+    """The policy of a call: the strongest of the policies of everything it passed through."""
+    order = list(RecordingPolicy)
+    return max((RecordingPolicy(p) for p in policies), key=order.index, default=RecordingPolicy.NEVER)

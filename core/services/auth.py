@@ -15,8 +15,10 @@ logger = logging.getLogger(__name__)
 
 # Organisation-level roles. Group- and number-level scopes come with the permissions issue.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset({"extensions.read", "extensions.write", "calls.read", "events.read", "system.read"}),
-    "operator": frozenset({"extensions.read", "calls.read", "events.read", "system.read"}),
+    "admin": frozenset(
+        {"extensions.read", "extensions.write", "calls.read", "calls.record", "events.read", "system.read"}
+    ),
+    "operator": frozenset({"extensions.read", "calls.read", "calls.record", "events.read", "system.read"}),
     "viewer": frozenset({"calls.read", "events.read", "system.read"}),
 }
 

@@ -76,6 +76,7 @@ def extension_event(kind: type[E], ext: Extension) -> E:
         dnd=ext.dnd,
         outbound=ext.outbound,
         external_caller_id=ext.external_caller_id,
+        recording=ext.recording,
     )
 
 

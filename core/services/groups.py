@@ -151,6 +151,7 @@ class GroupService:
                 for m in members
             ),
             group.last_index,
+            group.recording,
         )
 
     async def started(self, plan: RingGroup) -> None:

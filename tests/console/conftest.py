@@ -10,6 +10,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
@@ -27,6 +28,7 @@ from core.services.calls import CallHistory, CallLog
 from core.services.extensions import ExtensionService
 from core.services.forwarding import ForwardingService
 from core.services.groups import GroupService
+from core.services.recordings import RecordingService
 from core.services.trunks import TrunkService
 
 TOKEN = "console-test-token-0123456789"
@@ -171,6 +173,7 @@ async def daemon():
                 TrunkService(auth),
                 CallerListService(auth),
                 GroupService(auth),
+                RecordingService(auth, bus, Path("/nonexistent")),
                 CallHistory(auth),
                 bus,
                 view,

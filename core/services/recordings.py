@@ -1,0 +1,135 @@
+"""Call recordings: the index of the files Asterisk writes, and their retention."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import wave
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from core.errors import InvalidInput
+from core.events import EventBus, ExtensionUpdated, RecordingSaved
+from core.models import Call, Extension, Group, InboundRoute, Recording
+from core.routing import RecordingPolicy
+from core.services.auth import Actor, AuthService
+from core.services.extensions import extension_event, validate_number
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RecordingView:
+    """A recording as shown to users."""
+
+    call_id: str
+    name: str
+    path: str
+    duration: float
+    size: int
+    created_at: str
+
+
+def _policy(text: str) -> RecordingPolicy:
+    try:
+        return RecordingPolicy(text.strip().lower().replace("-", "_"))
+    except ValueError:
+        raise InvalidInput(f"recording policy {text!r} must be always, never or on_demand") from None
+
+
+def _wav_seconds(path: Path) -> float:
+    with contextlib.suppress(wave.Error, EOFError, OSError), wave.open(str(path), "rb") as wav:
+        return round(wav.getnframes() / float(wav.getframerate()), 2)
+    return 0.0
+
+
+class RecordingService:
+    """Indexes finished recordings, lists them, sets recording policies and applies retention."""
+
+    def __init__(self, auth: AuthService, bus: EventBus, directory: Path, fmt: str = "wav") -> None:
+        self._auth = auth
+        self._bus = bus
+        self.directory = directory
+        self.format = fmt
+
+    async def index(self, call: Call, name: str, wait: float = 3.0) -> Recording | None:
+        """Record a finished recording in the index once Asterisk has closed its file."""
+        path = self.directory / f"{name}.{self.format}"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while not path.exists() and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        if not path.exists():
+            logger.warning("recording %s of call %s was not written by Asterisk", name, call.call_id)
+            return None
+        size = path.stat().st_size
+        duration = await asyncio.to_thread(_wav_seconds, path) if self.format == "wav" else 0.0
+        row = await Recording.create(
+            call=call, name=name, path=str(path), format=self.format, duration=duration, size=size
+        )
+        await self._bus.publish(
+            RecordingSaved(
+                call_id=call.call_id,
+                caller=call.caller,
+                callee=call.callee,
+                name=name,
+                path=str(path),
+                duration=duration,
+                size=size,
+            )
+        )
+        return row
+
+    async def recordings(
+        self, actor: Actor, call_id: str | None = None, limit: int = 50
+    ) -> list[RecordingView]:
+        """Recordings, newest first (of one call, or all)."""
+        await self._auth.authorize(actor, "calls.read")
+        query = (
+            Recording.all().order_by("-created_at").limit(max(1, min(limit, 1000))).prefetch_related("call")
+        )
+        if call_id:
+            query = query.filter(call_id=call_id)
+        return [
+            RecordingView(r.call.call_id, r.name, r.path, r.duration, r.size, r.created_at.isoformat())
+            for r in await query
+        ]
+
+    async def set_policy(self, actor: Actor, target: str, policy: str) -> str:
+        """Set the recording policy of `ext:101`, `group:sales` or a public number `+15550001000`."""
+        value = _policy(policy).value
+        await self._auth.authorize(actor, "extensions.write", f"recording:{target}")
+        kind, _, key = target.partition(":")
+        if kind == "ext":
+            ext = await Extension.get_or_none(number=validate_number(key))
+            updated = 0
+            if ext is not None:  # routing keeps extensions in memory: tell it
+                ext.recording, updated = value, 1
+                await ext.save(update_fields=["recording"])
+                await self._bus.publish(extension_event(ExtensionUpdated, ext))
+        elif kind == "group":
+            updated = await Group.filter(name=key.lower()).update(recording=value)
+        elif target.startswith("+"):
+            updated = await InboundRoute.filter(did=target).update(recording=value)
+        else:
+            raise InvalidInput(f"record what? {target!r}: use ext:101, group:sales or a routed +15550001000")
+        if not updated:
+            raise InvalidInput(f"{target} does not exist")
+        await self._auth.audit(actor, "recording.policy", target, {"policy": value})
+        return value
+
+    async def purge(self, retention_days: int, now: datetime | None = None) -> int:
+        """Delete recordings (files and index rows) older than `retention_days`; returns how many."""
+        if retention_days <= 0:
+            return 0
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
+        old = await Recording.filter(created_at__lt=cutoff)
+        for recording in old:
+            with contextlib.suppress(FileNotFoundError):
+                await asyncio.to_thread(Path(recording.path).unlink)
+            await recording.delete()
+        if old:
+            logger.info("retention: deleted %d recordings older than %d days", len(old), retention_days)
+        return len(old)
