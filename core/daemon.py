@@ -19,15 +19,9 @@ from core.config import Settings
 from core.db import database
 from core.events import EventBus
 from core.jobs import Jobs
-from core.services.auth import AuthService
-from core.services.caller_lists import CallerListService
-from core.services.calls import CallHistory, CallLog
-from core.services.extensions import ExtensionService
-from core.services.forwarding import ForwardingService
-from core.services.groups import GroupService
+from core.services import Services
+from core.services.calls import CallLog
 from core.services.provisioning import Provisioner
-from core.services.recordings import RecordingService
-from core.services.trunks import TrunkService
 
 logger = logging.getLogger(__name__)
 
@@ -43,18 +37,13 @@ class Daemon:
         self.settings = settings
         self.started = time.time()
         self.bus = EventBus()
-        self.auth = AuthService()
         self.provisioner = Provisioner(settings.asterisk.bind)
-        self.extensions = ExtensionService(self.auth, self.bus, self.provisioner)
-        self.forwarding = ForwardingService(self.auth, self.bus)
-        self.trunks = TrunkService(self.auth, self.provisioner)
-        self.history = CallHistory(self.auth)
+        self.services = services = Services.build(settings, self.bus, self.provisioner)
+        # the use cases by name (tests and the composition below read them so)
+        self.auth, self.extensions, self.forwarding = services.auth, services.extensions, services.forwarding
+        self.trunks, self.caller_lists, self.groups = services.trunks, services.caller_lists, services.groups
+        self.recordings, self.history = services.recordings, services.history
         self.call_log = CallLog(self.bus, node=socket.gethostname())
-        self.caller_lists = CallerListService(self.auth)
-        self.groups = GroupService(self.auth)
-        self.recordings = RecordingService(
-            self.auth, self.bus, settings.recordings_dir, settings.recording.format
-        )
         self.jobs = Jobs()
         self.calls = CallManager(
             self.call_log,
@@ -130,18 +119,7 @@ class Daemon:
             logger.info("closed %d call records left open by the previous run", closed)
         sock = _bind(self.settings.api.host, self.settings.api.port)
         self.api_port = sock.getsockname()[1]
-        app = create_app(
-            self.auth,
-            self.extensions,
-            self.forwarding,
-            self.trunks,
-            self.caller_lists,
-            self.groups,
-            self.recordings,
-            self.history,
-            self.bus,
-            self,
-        )
+        app = create_app(self.services, self.bus, self)
         config = uvicorn.Config(
             app, log_level="warning", lifespan="off", ws="websockets-sansio", timeout_graceful_shutdown=2
         )

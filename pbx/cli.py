@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -445,16 +445,9 @@ def _local_actor() -> Any:
     return Actor(_actor_name(), "admin", "cli")
 
 
-@dataclass
-class LocalServices:
-    """The services the CLI uses when no daemon runs."""
-
-    extensions: Any
-    forwarding: Any
-    trunks: Any
-    caller_lists: Any
-    groups: Any
-    recordings: Any
+def _dicts(rows: Any) -> list[dict[str, Any]]:
+    """Rows as the API returns them (dicts), whether they came from the API or from a local service."""
+    return [row if isinstance(row, dict) else asdict(row) for row in rows]
 
 
 def _via_daemon_or_local(
@@ -468,26 +461,11 @@ def _via_daemon_or_local(
             r = remote(api)
     except httpx.ConnectError:
         from core.events import EventBus
-        from core.services.auth import AuthService
-        from core.services.caller_lists import CallerListService
-        from core.services.extensions import ExtensionService
-        from core.services.forwarding import ForwardingService
-        from core.services.groups import GroupService
-        from core.services.recordings import RecordingService
-        from core.services.trunks import TrunkService
+        from core.services import Services
 
         async def go() -> T:
             async with _db(s):
-                auth, bus = AuthService(), EventBus()
-                services = LocalServices(
-                    ExtensionService(auth, bus),
-                    ForwardingService(auth, bus),
-                    TrunkService(auth),
-                    CallerListService(auth),
-                    GroupService(auth),
-                    RecordingService(auth, bus, s.recordings_dir, s.recording.format),
-                )
-                return await local(services, _local_actor())
+                return await local(Services.build(s, EventBus()), _local_actor())
 
         return run(go)
     if r.status_code >= 400:
@@ -521,8 +499,7 @@ def ext_list() -> None:
         s, lambda api: api.get("extensions"), lambda svc, who: svc.extensions.list(who)
     )
     table = Table("number", "name", "enabled", "do not disturb", "registered")
-    for row in rows:
-        r = row if isinstance(row, dict) else asdict(row)
+    for r in _dicts(rows):
         reg = r.get("registered")
         table.add_row(
             r["number"],
@@ -594,8 +571,7 @@ def trunk_list() -> None:
     s = settings()
     rows = _via_daemon_or_local(s, lambda api: api.get("trunks"), lambda svc, who: svc.trunks.trunks(who))
     table = Table("name", "host", "port", "caller ID", "enabled")
-    for row in rows:
-        r = row if isinstance(row, dict) else asdict(row)
+    for r in _dicts(rows):
         table.add_row(r["name"], r["host"], str(r["port"]), r["caller_id"], "yes" if r["enabled"] else "no")
     out.print(table)
 
@@ -635,8 +611,7 @@ def route_list() -> None:
     s = settings()
     rows = _via_daemon_or_local(s, lambda api: api.get("routes"), lambda svc, who: svc.trunks.routes(who))
     table = Table("public number", "destination", "whitelisted callers only")
-    for row in rows:
-        r = row if isinstance(row, dict) else asdict(row)
+    for r in _dicts(rows):
         table.add_row(r["did"], r["destination"], "yes" if r["whitelist_only"] else "")
     out.print(table)
 
@@ -676,8 +651,7 @@ def blacklist_list() -> None:
         s, lambda api: api.get("blacklist"), lambda svc, who: svc.caller_lists.blacklist(who)
     )
     table = Table("number or prefix", "hits", "last hit", "note")
-    for row in rows:
-        r = row if isinstance(row, dict) else asdict(row)
+    for r in _dicts(rows):
         last = (r["last_hit_at"] or "")[:19].replace("T", " ")
         table.add_row(r["pattern"] + ("…" if r["is_prefix"] else ""), str(r["hits"]), last, r["note"])
     out.print(table)
@@ -734,8 +708,7 @@ def whitelist_list() -> None:
         s, lambda api: api.get("whitelist"), lambda svc, who: svc.caller_lists.whitelist(who)
     )
     table = Table("number", "own rule", "note")
-    for row in rows:
-        r = row if isinstance(row, dict) else asdict(row)
+    for r in _dicts(rows):
         table.add_row(r["number"], r["destination"] or "usual route", r["note"])
     out.print(table)
 
@@ -796,8 +769,7 @@ def group_list() -> None:
     s = settings()
     rows = _via_daemon_or_local(s, lambda api: api.get("groups"), lambda svc, who: svc.groups.groups(who))
     table = Table("group", "strategy", "members", "member timeout", "timeout", "fallback")
-    for row in rows:
-        r = row if isinstance(row, dict) else asdict(row)
+    for r in _dicts(rows):
         table.add_row(
             r["name"],
             r["strategy"],
@@ -847,8 +819,7 @@ def record_list(call_id: Annotated[str | None, typer.Option("--call", help="only
         lambda svc, who: svc.recordings.recordings(who, call_id),
     )
     table = Table("recorded", "call id", "duration", "size", "file")
-    for row in rows:
-        r = row if isinstance(row, dict) else asdict(row)
+    for r in _dicts(rows):
         table.add_row(
             r["created_at"][:19].replace("T", " "),
             r["call_id"],
@@ -928,8 +899,7 @@ def forward_list(
         s, lambda api: api.get("forwarding", params=params), lambda svc, who: svc.forwarding.list(who, number)
     )
     table = Table("number", "condition", "destination", "ring seconds")
-    for row in rows:
-        r = row if isinstance(row, dict) else asdict(row)
+    for r in _dicts(rows):
         table.add_row(r["number"], r["condition"], r["destination"], str(r["ring_seconds"] or ""))
     out.print(table)
 

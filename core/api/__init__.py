@@ -15,14 +15,8 @@ from pydantic import BaseModel, Field
 
 from core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from core.events import EventBus
-from core.services.auth import Actor, AuthService
-from core.services.caller_lists import CallerListService
-from core.services.calls import CallHistory
-from core.services.extensions import ExtensionService
-from core.services.forwarding import ForwardingService
-from core.services.groups import GroupService
-from core.services.recordings import RecordingService
-from core.services.trunks import TrunkService
+from core.services import Services
+from core.services.auth import Actor
 
 logger = logging.getLogger(__name__)
 
@@ -142,19 +136,20 @@ def _bearer(value: str | None) -> str:
     return ""
 
 
-def create_app(
-    auth: AuthService,
-    extensions: ExtensionService,
-    forwarding: ForwardingService,
-    trunks: TrunkService,
-    caller_lists: CallerListService,
-    groups: GroupService,
-    recordings: RecordingService,
-    history: CallHistory,
-    bus: EventBus,
-    daemon: DaemonView,
-) -> FastAPI:
+def create_app(services: Services, bus: EventBus, daemon: DaemonView) -> FastAPI:
     """Build the API around the daemon's services."""
+    auth, extensions, forwarding, trunks = (
+        services.auth,
+        services.extensions,
+        services.forwarding,
+        services.trunks,
+    )
+    caller_lists, groups, recordings, history = (
+        services.caller_lists,
+        services.groups,
+        services.recordings,
+        services.history,
+    )
     app = FastAPI(title="ChatOps PBX", version="0.1.0", docs_url=None, redoc_url=None)
 
     @app.exception_handler(DomainError)

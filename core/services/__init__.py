@@ -1,1 +1,46 @@
 """Use cases: validate → authorise → store → audit → notify."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.config import Settings
+from core.events import EventBus
+from core.services.auth import AuthService
+from core.services.caller_lists import CallerListService
+from core.services.calls import CallHistory
+from core.services.extensions import ExtensionService
+from core.services.forwarding import ForwardingService
+from core.services.groups import GroupService
+from core.services.provisioning import Provisioner
+from core.services.recordings import RecordingService
+from core.services.trunks import TrunkService
+
+
+@dataclass(frozen=True)
+class Services:
+    """Every use case, wired once: the daemon, the API and the CLI all use the same set."""
+
+    auth: AuthService
+    extensions: ExtensionService
+    forwarding: ForwardingService
+    trunks: TrunkService
+    caller_lists: CallerListService
+    groups: GroupService
+    recordings: RecordingService
+    history: CallHistory
+
+    @classmethod
+    def build(cls, settings: Settings, bus: EventBus, provisioner: Provisioner | None = None) -> Services:
+        """The services over one event bus; with a provisioner, changes reach Asterisk at once."""
+        auth = AuthService()
+        return cls(
+            auth=auth,
+            extensions=ExtensionService(auth, bus, provisioner),
+            forwarding=ForwardingService(auth, bus),
+            trunks=TrunkService(auth, provisioner),
+            caller_lists=CallerListService(auth),
+            groups=GroupService(auth),
+            recordings=RecordingService(auth, bus, settings.recordings_dir, settings.recording.format),
+            history=CallHistory(auth),
+        )

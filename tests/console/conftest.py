@@ -21,15 +21,11 @@ from textual.widgets import DataTable
 from tortoise.context import tortoise_test_context
 
 from core.api import create_app
+from core.config import Settings
 from core.events import CallAnswered, CallEnded, CallStarted, DomainEvent, EventBus, Subscription
-from core.services.auth import AuthService
-from core.services.caller_lists import CallerListService
-from core.services.calls import CallHistory, CallLog
+from core.services import Services
+from core.services.calls import CallLog
 from core.services.extensions import ExtensionService
-from core.services.forwarding import ForwardingService
-from core.services.groups import GroupService
-from core.services.recordings import RecordingService
-from core.services.trunks import TrunkService
 
 TOKEN = "console-test-token-0123456789"
 
@@ -161,25 +157,12 @@ class RunningDaemon:
 async def daemon():
     async with tortoise_test_context(["core.models"], app_label="pbx"):
         bus = ClosableEventBus()
-        auth = AuthService()
-        await auth.ensure_user("admin", "admin", TOKEN)
-        extensions = ExtensionService(auth, bus)  # no Asterisk: nothing to provision
+        # the real services; no Asterisk, so nothing is provisioned
+        services = Services.build(Settings(data_dir=Path("/nonexistent")), bus)
+        await services.auth.ensure_user("admin", "admin", TOKEN)
+        extensions = services.extensions
         view = StandInDaemonView(bus)
-        server = ApiServer(
-            create_app(
-                auth,
-                extensions,
-                ForwardingService(auth, bus),
-                TrunkService(auth),
-                CallerListService(auth),
-                GroupService(auth),
-                RecordingService(auth, bus, Path("/nonexistent")),
-                CallHistory(auth),
-                bus,
-                view,
-            ),
-            bus,
-        )
+        server = ApiServer(create_app(services, bus, view), bus)
         await server.start()
         try:
             yield RunningDaemon(server, bus, extensions, CallLog(bus), view)
