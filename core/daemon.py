@@ -54,6 +54,7 @@ class Daemon:
             group=self.groups.info,
             group_started=self.groups.started,
             recording_done=self.recordings.index,
+            voicemail_done=self.recordings.index_voicemail,
             recording_format=settings.recording.format,
         )
         self.ari = AriSupervisor(

@@ -791,6 +791,30 @@ def group_rm(name: Annotated[str, typer.Argument(help="the group")]) -> None:
     out.print(f"group {name} removed")
 
 
+@app.command()
+def voicemail(
+    mailbox: Annotated[str | None, typer.Argument(help="only this internal number's box")] = None,
+) -> None:
+    """Voicemail messages, newest first (send callers there with destination voicemail:101)."""
+    s = settings()
+    params = {"mailbox": mailbox} if mailbox else {}
+    rows = _via_daemon_or_local(
+        s,
+        lambda api: api.get("voicemail", params=params),
+        lambda svc, who: svc.recordings.voicemails(who, mailbox),
+    )
+    table = Table("left at", "mailbox", "from", "length", "file")
+    for r in _dicts(rows):
+        table.add_row(
+            r["created_at"][:19].replace("T", " "),
+            r["mailbox"],
+            r["caller"],
+            f"{r['duration']:.1f}s",
+            r["path"],
+        )
+    out.print(table)
+
+
 @record_app.command("policy")
 def record_policy(
     target: Annotated[

@@ -267,6 +267,10 @@ def create_app(services: Services, bus: EventBus, daemon: DaemonView) -> FastAPI
     async def list_recordings(who: Who, call_id: str | None = None) -> list[dict[str, Any]]:
         return [asdict(r) for r in await recordings.recordings(who, call_id)]
 
+    @app.get("/api/voicemail")
+    async def list_voicemail(who: Who, mailbox: str | None = None) -> list[dict[str, Any]]:
+        return [asdict(v) for v in await recordings.voicemails(who, mailbox)]
+
     @app.put("/api/recording-policy")
     async def set_recording_policy(body: RecordingPolicyIn, who: Who) -> dict[str, str]:
         return {"target": body.target, "policy": await recordings.set_policy(who, body.target, body.policy)}

@@ -40,6 +40,10 @@ class AriClient(Protocol):
     async def destroy_bridge(self, bridge_id: str) -> None: ...
     async def record_bridge(self, bridge_id: str, name: str, fmt: str) -> None: ...
     async def stop_recording(self, name: str) -> None: ...
+    async def play(self, channel_id: str, media: str) -> None: ...
+    async def record_channel(
+        self, channel_id: str, name: str, fmt: str, max_seconds: int, max_silence: int
+    ) -> None: ...
     async def endpoint_state(self, tech: str, resource: str) -> str | None: ...
     async def list_channels(self) -> list[dict[str, Any]]: ...
     async def list_endpoints(self, tech: str) -> list[dict[str, Any]]: ...
@@ -126,6 +130,27 @@ class AsyncariClient:
 
     async def stop_recording(self, name: str) -> None:
         await self._op("stop recording", self._ari.recordings.stop, recordingName=name)
+
+    async def play(self, channel_id: str, media: str) -> None:
+        """Queue a playback (the channel's later operations wait for it)."""
+        await self._op("play", self._ari.channels.play, channelId=channel_id, media=media)
+
+    async def record_channel(
+        self, channel_id: str, name: str, fmt: str, max_seconds: int, max_silence: int
+    ) -> None:
+        """Record what the channel says, after a beep, until it hangs up, goes quiet, or presses #."""
+        await self._op(
+            "record channel",
+            self._ari.channels.record,
+            channelId=channel_id,
+            name=name,
+            format=fmt,
+            maxDurationSeconds=max_seconds,
+            maxSilenceSeconds=max_silence,
+            beep=True,
+            terminateOn="#",
+            ifExists="overwrite",
+        )
 
     async def _get(self, path: str) -> Any:
         try:

@@ -36,6 +36,7 @@ from core.routing import (
     ExtensionInfo,
     Forward,
     GroupInfo,
+    LeaveVoicemail,
     OutboundPermission,
     RecordingPolicy,
     Refusal,
@@ -65,7 +66,9 @@ from core.services.provisioning import ENDPOINT_EVENTS, sip_host, trunk_endpoint
 logger = logging.getLogger(__name__)
 
 Event = dict[str, Any]
-CHANNEL_PREFIX = "pbx-"  # ids of the channels we originate
+CHANNEL_PREFIX = "pbx-"
+VOICEMAIL_MAX_SECONDS = 180  # a message longer than this is cut
+VOICEMAIL_MAX_SILENCE = 10  # seconds of silence that end a message  # ids of the channels we originate
 BRIDGE_PREFIX = "pbx-bridge-"
 # Events after which a channel is of no more use to a flow.
 _GONE = {"StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"}
@@ -197,6 +200,9 @@ class _CallFlow:
                 if outcome is None:
                     return
                 decision = decision.after_nobody_answered(outcome)
+            elif isinstance(decision, LeaveVoicemail):
+                await self._voicemail(decision.mailbox)
+                return
             else:
                 visited.append(decision.number)
                 outcome = await self._ring([self._target(decision)], self._ring_seconds(decision))
@@ -242,6 +248,8 @@ class _CallFlow:
 
     async def _decide(self, target: str) -> Decision:
         """The decision for an internal number ("101") or a group ("group:sales")."""
+        if target.startswith("voicemail:"):
+            return LeaveVoicemail(target.removeprefix("voicemail:"))
         if target.startswith("group:"):
             group = await self.m.group(target.removeprefix("group:"))
             if group is None:  # deleted since it was configured
@@ -428,6 +436,25 @@ class _CallFlow:
         await self._end_leg(callee, disposition.value, cause)
         self._ringing_now.pop(callee, None)
 
+    async def _voicemail(self, mailbox: str) -> None:
+        """Answer, play the greeting, and record the caller's message until they hang up (or press #)."""
+        name = f"vm-{self.live.call_id}"
+        await self.client.answer(self.caller_id)
+        self.live.state, self.live.answered_at = "voicemail", datetime.now(UTC)
+        # ARI runs a channel's operations in order: the recording starts when the greeting ends
+        await self.client.play(self.caller_id, "sound:vm-intro")
+        await self.client.record_channel(
+            self.caller_id, name, self.m.recording_format, VOICEMAIL_MAX_SECONDS, VOICEMAIL_MAX_SILENCE
+        )
+        while True:
+            event = await self.queue.get()
+            if (event.get("channel") or {}).get("id") == self.caller_id and event["type"] in _GONE:
+                break
+        await self._end_leg(self.caller_id, Disposition.VOICEMAIL.value, event.get("cause"))
+        call = await self._records()
+        await self.m.log.finish(call, Disposition.VOICEMAIL)
+        await self.m.voicemail_done(call, mailbox, self.caller_number, name)
+
     async def _ringing(self, callee: str) -> None:
         await self.m.log.ringing(await self._opened(), await self.legs[callee])
 
@@ -568,6 +595,10 @@ async def _ignore_recording(call: Call, name: str) -> None:
     return None
 
 
+async def _ignore_voicemail(call: Call, mailbox: str, caller: str, name: str) -> None:
+    return None
+
+
 class CallNotUp(DomainError):
     """The call is not (or no longer) answered."""
 
@@ -591,6 +622,7 @@ class CallManager:
         group: Callable[[str], Awaitable[GroupInfo | None]] | None = None,
         group_started: Callable[[RingGroup], Awaitable[None]] | None = None,
         recording_done: Callable[[Call, str], Awaitable[object]] | None = None,
+        voicemail_done: Callable[[Call, str, str, str], Awaitable[object]] | None = None,
         recording_format: str = "wav",
     ) -> None:
         self.log = log
@@ -601,6 +633,7 @@ class CallManager:
         self.group = group or _no_group
         self.group_started = group_started or _ignore_group_start
         self.recording_done = recording_done or _ignore_recording
+        self.voicemail_done = voicemail_done or _ignore_voicemail
         self.recording_format = recording_format
         self.decide = decide
         self.client: AriClient | None = None

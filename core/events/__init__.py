@@ -15,6 +15,7 @@ from core.events.types import (
     ExtensionUpdated,
     ForwardingChanged,
     RecordingSaved,
+    VoicemailLeft,
     parse_event,
 )
 
@@ -34,5 +35,6 @@ __all__ = [
     "ForwardingChanged",
     "RecordingSaved",
     "Subscription",
+    "VoicemailLeft",
     "parse_event",
 ]

@@ -81,6 +81,15 @@ class RecordingSaved(_CallEvent):
     size: int
 
 
+class VoicemailLeft(_CallEvent):
+    """A caller left a message in the voicemail box of internal number `mailbox`."""
+
+    type: Literal["VoicemailLeft"] = "VoicemailLeft"
+    mailbox: str
+    path: str
+    duration: float
+
+
 class CallAnswered(_CallEvent):
     """The callee answered and both sides are bridged."""
 
@@ -143,6 +152,7 @@ AnyEvent = Annotated[
     | CallRerouted
     | CallAnswered
     | RecordingSaved
+    | VoicemailLeft
     | CallEnded
     | ExtensionAdded
     | ExtensionUpdated

@@ -252,3 +252,20 @@ class Recording(Model):
 
     def __str__(self) -> str:
         return f"{self.name}.{self.format}"
+
+
+class Voicemail(Model):
+    """A message left in the voicemail box of an internal number."""
+
+    id = fields.IntField(primary_key=True)
+    mailbox = fields.CharField(max_length=4, db_index=True)  # the internal number
+    call: fields.ForeignKeyRelation[Call] = fields.ForeignKeyField("pbx.Call", related_name="voicemails")
+    caller = fields.CharField(max_length=64)
+    path = fields.CharField(max_length=500)
+    duration = fields.FloatField(default=0.0)
+    size = fields.IntField(default=0)
+    heard = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"voicemail for {self.mailbox} from {self.caller}"

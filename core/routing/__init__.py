@@ -27,6 +27,7 @@ class Disposition(StrEnum):
     BLOCKED = "blocked"  # the caller is on the blacklist, or not on the whitelist where that is required
     CANCELLED = "cancelled"  # caller hung up before an answer
     ANSWERED_ELSEWHERE = "answered_elsewhere"  # a leg that rang while another one answered
+    VOICEMAIL = "voicemail"  # the caller left (or could have left) a message
     FAILED = "failed"  # the PBX itself failed (handler error, Asterisk error)
     INTERRUPTED = "interrupted"  # the daemon stopped while the call was up
 
@@ -179,15 +180,15 @@ def after_unanswered(callee: ExtensionInfo | None, outcome: Refusal) -> Forward 
 
 
 def destination_target(dest: Destination, fallback: Refusal) -> str | Refusal:
-    """What a destination leads to: an internal number ("101"), a group ("group:sales"), or the caller's
-    final answer."""
+    """What a destination leads to: an internal number ("101"), a group ("group:sales"), a voicemail box
+    ("voicemail:101"), or the caller's final answer."""
     if dest.kind is DestinationKind.BUSY:
         return REFUSALS[Disposition.BUSY]
     if dest.kind is DestinationKind.HANGUP:
         return REFUSALS[Disposition.DECLINED]
     if dest.kind is DestinationKind.EXTENSION:
         return dest.target
-    if dest.kind is DestinationKind.GROUP:
+    if dest.kind in (DestinationKind.GROUP, DestinationKind.VOICEMAIL):
         return str(dest)
     return fallback  # not routable yet: configuration refuses these
 
@@ -405,7 +406,14 @@ class RingGroup:
         return Forward(f"group:{self.group}", ForwardCondition.NO_ANSWER, self.fallback, outcome)
 
 
-Decision = Refusal | DialExtension | DialExternal | Forward | RingGroup
+@dataclass(frozen=True)
+class LeaveVoicemail:
+    """Answer and take a message for internal number `mailbox`."""
+
+    mailbox: str
+
+
+Decision = Refusal | DialExtension | DialExternal | Forward | RingGroup | LeaveVoicemail
 
 
 def plan_group(

@@ -11,13 +11,24 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from core.errors import InvalidInput
-from core.events import EventBus, ExtensionUpdated, RecordingSaved
-from core.models import Call, Extension, Group, InboundRoute, Recording
+from core.events import EventBus, ExtensionUpdated, RecordingSaved, VoicemailLeft
+from core.models import Call, Extension, Group, InboundRoute, Recording, Voicemail
 from core.routing import RecordingPolicy
 from core.services.auth import Actor, AuthService
 from core.services.extensions import extension_event, validate_number
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class VoicemailView:
+    """A voicemail message as shown to users."""
+
+    mailbox: str
+    caller: str
+    path: str
+    duration: float
+    created_at: str
 
 
 @dataclass(frozen=True)
@@ -56,13 +67,8 @@ class RecordingService:
 
     async def index(self, call: Call, name: str, wait: float = 3.0) -> Recording | None:
         """Record a finished recording in the index once Asterisk has closed its file."""
-        path = self.directory / f"{name}.{self.format}"
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait
-        while not path.exists() and loop.time() < deadline:
-            await asyncio.sleep(0.05)
-        if not path.exists():
-            logger.warning("recording %s of call %s was not written by Asterisk", name, call.call_id)
+        path = await self._written(name, wait)
+        if path is None:
             return None
         size = path.stat().st_size
         duration = await asyncio.to_thread(_wav_seconds, path) if self.format == "wav" else 0.0
@@ -81,6 +87,54 @@ class RecordingService:
             )
         )
         return row
+
+    async def index_voicemail(self, call: Call, mailbox: str, caller: str, name: str) -> Voicemail | None:
+        """File a message once Asterisk has closed it; announce it."""
+        path = await self._written(name)
+        if path is None:
+            return None
+        duration = await asyncio.to_thread(_wav_seconds, path) if self.format == "wav" else 0.0
+        row = await Voicemail.create(
+            mailbox=mailbox,
+            call=call,
+            caller=caller,
+            path=str(path),
+            duration=duration,
+            size=path.stat().st_size,
+        )
+        await self._bus.publish(
+            VoicemailLeft(
+                call_id=call.call_id,
+                caller=call.caller,
+                callee=call.callee,
+                mailbox=mailbox,
+                path=str(path),
+                duration=duration,
+            )
+        )
+        return row
+
+    async def voicemails(self, actor: Actor, mailbox: str | None = None) -> list[VoicemailView]:
+        """Messages, newest first (of one mailbox, or all)."""
+        await self._auth.authorize(actor, "calls.read")
+        query = Voicemail.all().order_by("-created_at").limit(200)
+        if mailbox:
+            query = query.filter(mailbox=validate_number(mailbox))
+        return [
+            VoicemailView(v.mailbox, v.caller, v.path, v.duration, v.created_at.isoformat())
+            for v in await query
+        ]
+
+    async def _written(self, name: str, wait: float = 3.0) -> Path | None:
+        path = self.directory / f"{name}.{self.format}"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while not path.exists() and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        if not path.exists():
+            logger.warning("recording %s was not written by Asterisk", name)
+            return None
+        return path
 
     async def recordings(
         self, actor: Actor, call_id: str | None = None, limit: int = 50

@@ -25,7 +25,13 @@ def validate_e164(number: str, what: str) -> str:
 
 # Destinations calls can be sent to today; the others arrive with queues, IVRs, voicemail and outside
 # forwarding, and are refused until then rather than accepted and silently dropped.
-ROUTABLE = {DestinationKind.EXTENSION, DestinationKind.GROUP, DestinationKind.BUSY, DestinationKind.HANGUP}
+ROUTABLE = {
+    DestinationKind.EXTENSION,
+    DestinationKind.GROUP,
+    DestinationKind.VOICEMAIL,
+    DestinationKind.BUSY,
+    DestinationKind.HANGUP,
+}
 
 
 async def routable_destination(text: str) -> Destination:
@@ -36,7 +42,8 @@ async def routable_destination(text: str) -> Destination:
         raise InvalidInput(str(exc)) from None
     if dest.kind not in ROUTABLE:
         raise InvalidInput(f"sending calls to {dest.kind.value} destinations is not available yet")
-    if dest.kind is DestinationKind.EXTENSION and not await Extension.exists(number=dest.target):
+    mailbox_or_number = dest.kind in (DestinationKind.EXTENSION, DestinationKind.VOICEMAIL)
+    if mailbox_or_number and not await Extension.exists(number=dest.target):
         raise NotFound(f"internal number {dest.target} does not exist")
     if dest.kind is DestinationKind.GROUP and not await Group.exists(name=dest.target):
         raise NotFound(f"group {dest.target} does not exist")

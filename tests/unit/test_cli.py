@@ -155,3 +155,13 @@ def test_groups_from_the_command_line(pbx):
     assert bad.returncode == 1 and "unknown ring strategy" in bad.stderr
     assert pbx("forward", "set", "102", "busy", "group:sales").returncode == 0
     assert pbx("group", "rm", "sales").returncode == 0
+
+
+def test_voicemail_and_recordings_lists(pbx):
+    assert pbx("ext", "add", "102").returncode == 0
+    assert pbx("forward", "set", "102", "busy", "voicemail:102").returncode == 0
+    assert "mailbox" in pbx("voicemail", "102").stdout
+    assert pbx("record", "policy", "ext:102", "always").returncode == 0
+    bad = pbx("record", "policy", "ext:102", "sometimes")
+    assert bad.returncode == 1 and "always, never or on_demand" in bad.stderr
+    assert "duration" in pbx("record", "list").stdout

@@ -83,3 +83,13 @@ async def test_policies_by_target(service):
         await service.set_policy(ADMIN, "group:nope", "always")
     with pytest.raises(InvalidInput, match="record what"):
         await service.set_policy(ADMIN, "queue:vip", "always")
+
+
+async def test_voicemail_is_filed_and_announced(service, tmp_path):
+    write_wav(tmp_path / "vm-c9.wav", 3.0)
+    message = await service.index_voicemail(await call_row("c9"), "101", "+15557654321", "vm-c9")
+    assert (message.mailbox, message.caller, message.duration) == ("101", "+15557654321", 3.0)
+    (view,) = await service.voicemails(ADMIN, "101")
+    assert view.path.endswith("vm-c9.wav")
+    event = await EventRecord.get(type="VoicemailLeft")
+    assert (event.payload["mailbox"], event.payload["duration"]) == ("101", 3.0)

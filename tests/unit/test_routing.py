@@ -392,3 +392,10 @@ def test_group_destinations_lead_to_the_group():
         destination_target(parse_destination("group:sales"), REFUSALS[Disposition.UNAVAILABLE])
         == "group:sales"
     )
+
+
+def test_voicemail_destinations_lead_to_the_mailbox():
+    unavailable = REFUSALS[Disposition.UNAVAILABLE]
+    assert destination_target(parse_destination("voicemail:102"), unavailable) == "voicemail:102"
+    forward = Forward("102", BUSY, parse_destination("voicemail:102"), REFUSALS[Disposition.BUSY])
+    assert forward_target(forward, ["102"]) == "voicemail:102"  # the own mailbox is no loop
