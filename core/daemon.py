@@ -55,6 +55,7 @@ class Daemon:
             group_started=self.groups.started,
             recording_done=self.recordings.index,
             voicemail_done=self.recordings.index_voicemail,
+            schedule=services.schedules.info,
             recording_format=settings.recording.format,
         )
         self.ari = AriSupervisor(
@@ -130,6 +131,7 @@ class Daemon:
         retention = self.settings.recording.retention_days
         if retention:
             self.jobs.every("recording-retention", 6, lambda: self.recordings.purge(retention))
+        self.jobs.every("schedule-watch", 1 / 60, self.services.schedules.check)  # open/closed events
         self.jobs.start()
         ari_task = asyncio.create_task(self.ari.run(), name="ari")
         try:

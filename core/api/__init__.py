@@ -115,6 +115,37 @@ class RecordingPolicyIn(BaseModel):
     policy: str = Field(description="always, never or on_demand")
 
 
+class ScheduleIn(BaseModel):
+    """Body of PUT /api/schedules/{name}."""
+
+    model_config = {"extra": "forbid"}
+    timezone: str = "UTC"
+    open: str = Field(description="destination while open, e.g. group:sales")
+    closed: str = Field(description="destination while closed, e.g. voicemail:101")
+
+
+class HoursIn(BaseModel):
+    """Body of PUT /api/schedules/{name}/hours: [["mon-fri", "09:00-17:00"], ["sat", "10:00-14:00"]]."""
+
+    model_config = {"extra": "forbid"}
+    hours: list[tuple[str, str]]
+
+
+class HolidayIn(BaseModel):
+    """Body of POST /api/schedules/{name}/holidays."""
+
+    model_config = {"extra": "forbid"}
+    day: str = Field(description="YYYY-MM-DD")
+    name: str = ""
+
+
+class OverrideIn(BaseModel):
+    """Body of PUT /api/schedules/{name}/override."""
+
+    model_config = {"extra": "forbid"}
+    state: str = Field(description="open, closed or auto")
+
+
 class PolicyIn(BaseModel):
     """Body of PUT /api/policy/anonymous."""
 
@@ -287,6 +318,29 @@ def create_app(services: Services, bus: EventBus, daemon: DaemonView) -> FastAPI
         await auth.authorize(who, "calls.record", call_id)
         await daemon.stop_recording(call_id)
         await auth.audit(who, "recording.stop", call_id)
+
+    @app.get("/api/schedules")
+    async def list_schedules(who: Who) -> list[dict[str, Any]]:
+        return [asdict(s) for s in await services.schedules.schedules(who)]
+
+    @app.put("/api/schedules/{name}")
+    async def save_schedule(name: str, body: ScheduleIn, who: Who) -> dict[str, Any]:
+        view = await services.schedules.save(
+            who, name, timezone=body.timezone, open_to=body.open, closed_to=body.closed
+        )
+        return asdict(view)
+
+    @app.put("/api/schedules/{name}/hours")
+    async def schedule_hours(name: str, body: HoursIn, who: Who) -> dict[str, Any]:
+        return asdict(await services.schedules.set_hours(who, name, body.hours))
+
+    @app.post("/api/schedules/{name}/holidays", status_code=201)
+    async def schedule_holiday(name: str, body: HolidayIn, who: Who) -> dict[str, Any]:
+        return asdict(await services.schedules.add_holiday(who, name, body.day, body.name))
+
+    @app.put("/api/schedules/{name}/override")
+    async def schedule_override(name: str, body: OverrideIn, who: Who) -> dict[str, Any]:
+        return asdict(await services.schedules.set_override(who, name, body.state))
 
     @app.get("/api/policy/anonymous")
     async def anonymous_policy(who: Who) -> dict[str, str]:

@@ -42,11 +42,14 @@ from core.routing import (
     Refusal,
     Rerouted,
     RingGroup,
+    Scheduled,
+    ScheduleInfo,
     TrunkInfo,
     after_unanswered,
     combined_outcome,
     decide_internal,
     decide_outbound,
+    decide_schedule,
     destination_target,
     forward_rules,
     forward_target,
@@ -200,6 +203,13 @@ class _CallFlow:
                 if outcome is None:
                     return
                 decision = decision.after_nobody_answered(outcome)
+            elif isinstance(decision, Scheduled):
+                visited.append(f"schedule:{decision.schedule}")
+                self._publish_in_order(functools.partial(self._scheduled, decision))
+                target = destination_target(decision.destination, REFUSALS[Disposition.UNAVAILABLE])
+                if isinstance(target, str) and target in visited:  # schedules sending calls round in a loop
+                    target = REFUSALS[Disposition.UNAVAILABLE]
+                decision = target if isinstance(target, Refusal) else await self._decide(target)
             elif isinstance(decision, LeaveVoicemail):
                 await self._voicemail(decision.mailbox)
                 return
@@ -248,6 +258,11 @@ class _CallFlow:
 
     async def _decide(self, target: str) -> Decision:
         """The decision for an internal number ("101") or a group ("group:sales")."""
+        if target.startswith("schedule:"):
+            schedule = await self.m.schedule(target.removeprefix("schedule:"))
+            if schedule is None:
+                return REFUSALS[Disposition.UNAVAILABLE]
+            return decide_schedule(schedule, datetime.now(UTC))
         if target.startswith("voicemail:"):
             return LeaveVoicemail(target.removeprefix("voicemail:"))
         if target.startswith("group:"):
@@ -310,6 +325,11 @@ class _CallFlow:
 
     async def _rerouted(self, rerouted: Rerouted) -> None:
         await self.m.log.rerouted(await self._opened(), rerouted.reason, str(rerouted.destination))
+
+    async def _scheduled(self, scheduled: Scheduled) -> None:
+        state = "open" if scheduled.is_open else "closed"
+        call = await self._opened()
+        await self.m.log.rerouted(call, f"schedule:{scheduled.schedule} {state}", str(scheduled.destination))
 
     async def _forwarded(self, forward: Forward) -> None:
         call = await self._opened()
@@ -599,6 +619,10 @@ async def _ignore_voicemail(call: Call, mailbox: str, caller: str, name: str) ->
     return None
 
 
+async def _no_schedule(name: str) -> ScheduleInfo | None:
+    return None
+
+
 class CallNotUp(DomainError):
     """The call is not (or no longer) answered."""
 
@@ -623,6 +647,7 @@ class CallManager:
         group_started: Callable[[RingGroup], Awaitable[None]] | None = None,
         recording_done: Callable[[Call, str], Awaitable[object]] | None = None,
         voicemail_done: Callable[[Call, str, str, str], Awaitable[object]] | None = None,
+        schedule: Callable[[str], Awaitable[ScheduleInfo | None]] | None = None,
         recording_format: str = "wav",
     ) -> None:
         self.log = log
@@ -634,6 +659,7 @@ class CallManager:
         self.group_started = group_started or _ignore_group_start
         self.recording_done = recording_done or _ignore_recording
         self.voicemail_done = voicemail_done or _ignore_voicemail
+        self.schedule = schedule or _no_schedule
         self.recording_format = recording_format
         self.decide = decide
         self.client: AriClient | None = None

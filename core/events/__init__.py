@@ -15,6 +15,7 @@ from core.events.types import (
     ExtensionUpdated,
     ForwardingChanged,
     RecordingSaved,
+    ScheduleChanged,
     VoicemailLeft,
     parse_event,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "ExtensionUpdated",
     "ForwardingChanged",
     "RecordingSaved",
+    "ScheduleChanged",
     "Subscription",
     "VoicemailLeft",
     "parse_event",

@@ -144,6 +144,14 @@ class ForwardingChanged(DomainEvent):
     rules: dict[str, dict[str, str | int | None]]  # condition → {"destination", "ring_seconds"}
 
 
+class ScheduleChanged(DomainEvent):
+    """A schedule opened or closed (by the clock, a holiday, or an override)."""
+
+    type: Literal["ScheduleChanged"] = "ScheduleChanged"
+    name: str
+    open: bool
+
+
 AnyEvent = Annotated[
     CallStarted
     | CallRinging
@@ -157,7 +165,8 @@ AnyEvent = Annotated[
     | ExtensionAdded
     | ExtensionUpdated
     | ExtensionRemoved
-    | ForwardingChanged,
+    | ForwardingChanged
+    | ScheduleChanged,
     Field(discriminator="type"),
 ]
 _adapter: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)

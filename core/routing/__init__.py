@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 
@@ -188,7 +190,7 @@ def destination_target(dest: Destination, fallback: Refusal) -> str | Refusal:
         return REFUSALS[Disposition.DECLINED]
     if dest.kind is DestinationKind.EXTENSION:
         return dest.target
-    if dest.kind in (DestinationKind.GROUP, DestinationKind.VOICEMAIL):
+    if dest.kind in (DestinationKind.GROUP, DestinationKind.VOICEMAIL, DestinationKind.SCHEDULE):
         return str(dest)
     return fallback  # not routable yet: configuration refuses these
 
@@ -413,7 +415,16 @@ class LeaveVoicemail:
     mailbox: str
 
 
-Decision = Refusal | DialExtension | DialExternal | Forward | RingGroup | LeaveVoicemail
+@dataclass(frozen=True)
+class Scheduled:
+    """Schedule `schedule` chose `destination` because it is open (or closed) now."""
+
+    schedule: str
+    is_open: bool
+    destination: Destination
+
+
+Decision = Refusal | DialExtension | DialExternal | Forward | RingGroup | LeaveVoicemail | Scheduled
 
 
 def plan_group(
@@ -465,3 +476,56 @@ def recording_policy(policies: Sequence[str]) -> RecordingPolicy:
     """The policy of a call: the strongest of the policies of everything it passed through."""
     order = list(RecordingPolicy)
     return max((RecordingPolicy(p) for p in policies), key=order.index, default=RecordingPolicy.NEVER)
+
+
+# -- schedules (time conditions) ---------------------------------------------------------------------
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class OpeningWindow:
+    """Open on `days` (weekday numbers, Monday = 0) from `start` to `end`; an end at or before the start
+    runs past midnight into the next day."""
+
+    days: frozenset[int]
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class ScheduleInfo:
+    """A schedule as routing sees it."""
+
+    name: str
+    timezone: str
+    windows: tuple[OpeningWindow, ...]
+    holidays: frozenset[date]
+    open_destination: Destination
+    closed_destination: Destination
+    override: bool | None = None  # True: forced open; False: forced closed; None: by the clock
+
+
+def schedule_is_open(schedule: ScheduleInfo, now: datetime) -> bool:
+    """Whether the schedule is open at `now` (any timezone-aware moment), in the schedule's own timezone."""
+    if schedule.override is not None:
+        return schedule.override
+    local = now.astimezone(ZoneInfo(schedule.timezone))
+    today, clock = local.date(), local.time().replace(tzinfo=None)
+    for window in schedule.windows:
+        overnight = window.end <= window.start
+        if today.weekday() in window.days and today not in schedule.holidays:
+            if window.start <= clock and (overnight or clock < window.end):
+                return True
+        yesterday = today - timedelta(days=1)
+        if overnight and yesterday.weekday() in window.days and yesterday not in schedule.holidays:
+            if clock < window.end:  # the tail of last night's window
+                return True
+    return False
+
+
+def decide_schedule(schedule: ScheduleInfo, now: datetime) -> Scheduled:
+    """Where the schedule sends a call at `now`."""
+    is_open = schedule_is_open(schedule, now)
+    return Scheduled(
+        schedule.name, is_open, schedule.open_destination if is_open else schedule.closed_destination
+    )

@@ -1,6 +1,7 @@
 """Destinations: where a call can be sent, written the same way everywhere (CLI, API, config, events).
 
-ext:101  group:sales  queue:support  ivr:main  voicemail:101  external:+15551234567  busy  hangup
+ext:101  group:sales  queue:support  ivr:main  voicemail:101  external:+15551234567  schedule:office
+busy  hangup
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class DestinationKind(StrEnum):
     IVR = "ivr"
     VOICEMAIL = "voicemail"
     EXTERNAL = "external"
+    SCHEDULE = "schedule"  # business hours choose between two destinations
     BUSY = "busy"
     HANGUP = "hangup"
 
@@ -54,7 +56,7 @@ def parse_destination(text: str) -> Destination:
     except ValueError:
         raise InvalidDestination(
             f"unknown destination {raw!r}: use ext:101, group:NAME, queue:NAME, ivr:NAME, voicemail:101, "
-            "external:+15551234567, busy or hangup"
+            "external:+15551234567, schedule:NAME, busy or hangup"
         ) from None
     if kind in _TERMINAL:
         if target:

@@ -14,6 +14,7 @@ from core.services.forwarding import ForwardingService
 from core.services.groups import GroupService
 from core.services.provisioning import Provisioner
 from core.services.recordings import RecordingService
+from core.services.schedules import ScheduleService
 from core.services.trunks import TrunkService
 
 
@@ -28,6 +29,7 @@ class Services:
     caller_lists: CallerListService
     groups: GroupService
     recordings: RecordingService
+    schedules: ScheduleService
     history: CallHistory
 
     @classmethod
@@ -42,5 +44,6 @@ class Services:
             caller_lists=CallerListService(auth),
             groups=GroupService(auth),
             recordings=RecordingService(auth, bus, settings.recordings_dir, settings.recording.format),
+            schedules=ScheduleService(auth, bus),
             history=CallHistory(auth),
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.errors import InvalidInput, NotFound
-from core.models import Extension, Group
+from core.models import Extension, Group, Schedule
 from core.routing.destinations import (
     Destination,
     DestinationKind,
@@ -29,6 +29,7 @@ ROUTABLE = {
     DestinationKind.EXTENSION,
     DestinationKind.GROUP,
     DestinationKind.VOICEMAIL,
+    DestinationKind.SCHEDULE,
     DestinationKind.BUSY,
     DestinationKind.HANGUP,
 }
@@ -47,4 +48,6 @@ async def routable_destination(text: str) -> Destination:
         raise NotFound(f"internal number {dest.target} does not exist")
     if dest.kind is DestinationKind.GROUP and not await Group.exists(name=dest.target):
         raise NotFound(f"group {dest.target} does not exist")
+    if dest.kind is DestinationKind.SCHEDULE and not await Schedule.exists(name=dest.target):
+        raise NotFound(f"schedule {dest.target} does not exist")
     return dest

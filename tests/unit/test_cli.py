@@ -165,3 +165,19 @@ def test_voicemail_and_recordings_lists(pbx):
     bad = pbx("record", "policy", "ext:102", "sometimes")
     assert bad.returncode == 1 and "always, never or on_demand" in bad.stderr
     assert "duration" in pbx("record", "list").stdout
+
+
+def test_schedules_from_the_command_line(pbx):
+    for number in ("101", "102"):
+        assert pbx("ext", "add", number).returncode == 0
+    made = pbx(
+        "schedule", "set", "office", "--open", "ext:101", "--closed", "voicemail:102", "--timezone", "UTC"
+    )
+    assert made.returncode == 0, made.stderr
+    assert pbx("schedule", "hours", "office", "mon-fri 09:00-17:00", "sat 10:00-14:00").returncode == 0
+    assert pbx("schedule", "holiday", "office", "2026-12-25", "--name", "Christmas").returncode == 0
+    assert pbx("schedule", "override", "office", "closed").returncode == 0
+    listed = pbx("schedule", "list").stdout
+    assert "office" in listed and "closed (forced closed)" in listed and "2026-12-25" in listed
+    bad = pbx("schedule", "hours", "office", "weekdays 9-5")
+    assert bad.returncode == 1 and "use mon..sun" in bad.stderr
