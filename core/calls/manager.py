@@ -185,7 +185,7 @@ class _CallFlow:
         # Every later write awaits them, so the record and its events stay in order.
         self._opening = asyncio.ensure_future(self._open_records())
         self._add_leg(self.caller_id, "caller", self.caller_chan.get("name", ""))
-        visited: list[str] = []  # internal numbers and groups this call has been routed through
+        visited: list[str] = []  # numbers, groups and schedules this call has been routed through
         decision = await self._first_decision()
         while True:
             if isinstance(decision, Forward):
@@ -257,7 +257,7 @@ class _CallFlow:
         return await self._decide(self.dialled)
 
     async def _decide(self, target: str) -> Decision:
-        """The decision for an internal number ("101") or a group ("group:sales")."""
+        """The decision for an internal number ("101"), a group, a voicemail box or a schedule ("kind:name")."""
         if target.startswith("schedule:"):
             schedule = await self.m.schedule(target.removeprefix("schedule:"))
             if schedule is None:
