@@ -257,7 +257,7 @@ class _CallFlow:
         return await self._decide(self.dialled)
 
     async def _decide(self, target: str) -> Decision:
-        """The decision for an internal number ("101"), or a group, voicemail box or schedule ("kind:name")."""
+        """The decision for an internal number ("101") or a group / voicemail box / schedule ("kind:x")."""
         if target.startswith("schedule:"):
             schedule = await self.m.schedule(target.removeprefix("schedule:"))
             if schedule is None:
