@@ -110,7 +110,7 @@ def _actor_name() -> str:
 def _instance(s: Settings, *, install_missing: bool = False) -> Any:
     """The local Asterisk instance; installs Asterisk first only where asked to (start, up)."""
     from asterisk.installer import find_system_asterisk, install, load
-    from asterisk.instance import AsteriskInstance
+    from pbx.instance import asterisk_instance
 
     dist_dir = s.asterisk.dist_dir or s.data_dir / "asterisk" / "dist"
     dist = load(dist_dir) or find_system_asterisk()
@@ -118,18 +118,7 @@ def _instance(s: Settings, *, install_missing: bool = False) -> Any:
         if not install_missing:
             raise Failure("Asterisk is not installed yet: run `pbx asterisk install` (or `make up`)")
         dist = install(dist_dir)
-    return AsteriskInstance(
-        dist,
-        s.data_dir / "asterisk" / "instance",
-        bind=s.asterisk.bind,
-        sip_port=s.asterisk.sip_port,
-        http_port=s.asterisk.http_port,
-        rtp_start=s.asterisk.rtp_start,
-        rtp_end=s.asterisk.rtp_end,
-        ari_user=s.asterisk.ari_user,
-        ari_password=s.asterisk.ari_password,
-        app=s.asterisk.app,
-    )
+    return asterisk_instance(dist, s.data_dir / "asterisk" / "instance", s)
 
 
 def _require_managed(s: Settings) -> None:

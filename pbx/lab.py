@@ -22,6 +22,7 @@ from core.daemon import Daemon
 from core.db import database
 from core.events import DomainEvent
 from core.services.auth import SYSTEM
+from pbx.instance import asterisk_instance
 
 
 def free_tcp_port() -> int:
@@ -98,17 +99,7 @@ async def lab_pbx(
         recording={"dir": workdir / "ast" / "spool" / "recording"} | overrides.pop("recording", {}),
         **overrides,
     )
-    inst = AsteriskInstance(
-        dist,
-        workdir / "ast",
-        sip_port=sip,
-        http_port=http,
-        rtp_start=rtp,
-        rtp_end=rtp + 998,
-        ari_user=settings.asterisk.ari_user,
-        ari_password=ari_password,
-        app=settings.asterisk.app,
-    )
+    inst = asterisk_instance(dist, workdir / "ast", settings)
     await asyncio.to_thread(inst.start)
     try:
         async with database(settings):

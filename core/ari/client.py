@@ -44,7 +44,6 @@ class AriClient(Protocol):
     async def record_channel(
         self, channel_id: str, name: str, fmt: str, max_seconds: int, max_silence: int
     ) -> None: ...
-    async def endpoint_state(self, tech: str, resource: str) -> str | None: ...
     async def list_channels(self) -> list[dict[str, Any]]: ...
     async def list_endpoints(self, tech: str) -> list[dict[str, Any]]: ...
     async def subscribe(self, event_source: str) -> None: ...
@@ -162,12 +161,6 @@ class AsyncariClient:
         if r.status_code >= 400:
             raise AriError(f"GET {path}: HTTP {r.status_code} {r.text[:200]}")
         return r.json()
-
-    async def endpoint_state(self, tech: str, resource: str) -> str | None:
-        try:
-            return (await self._get(f"endpoints/{tech}/{resource}")).get("state")
-        except ChannelGone:
-            return None
 
     async def list_channels(self) -> list[dict[str, Any]]:
         return list(await self._get("channels"))

@@ -67,11 +67,10 @@ class RecordingService:
 
     async def index(self, call: Call, name: str, wait: float = 3.0) -> Recording | None:
         """Record a finished recording in the index once Asterisk has closed its file."""
-        path = await self._written(name, wait)
-        if path is None:
+        facts = await self._file(name, wait)
+        if facts is None:
             return None
-        size = path.stat().st_size
-        duration = await asyncio.to_thread(_wav_seconds, path) if self.format == "wav" else 0.0
+        path, duration, size = facts
         row = await Recording.create(
             call=call, name=name, path=str(path), format=self.format, duration=duration, size=size
         )
@@ -90,17 +89,12 @@ class RecordingService:
 
     async def index_voicemail(self, call: Call, mailbox: str, caller: str, name: str) -> Voicemail | None:
         """File a message once Asterisk has closed it; announce it."""
-        path = await self._written(name)
-        if path is None:
+        facts = await self._file(name)
+        if facts is None:
             return None
-        duration = await asyncio.to_thread(_wav_seconds, path) if self.format == "wav" else 0.0
+        path, duration, size = facts
         row = await Voicemail.create(
-            mailbox=mailbox,
-            call=call,
-            caller=caller,
-            path=str(path),
-            duration=duration,
-            size=path.stat().st_size,
+            mailbox=mailbox, call=call, caller=caller, path=str(path), duration=duration, size=size
         )
         await self._bus.publish(
             VoicemailLeft(
@@ -125,7 +119,8 @@ class RecordingService:
             for v in await query
         ]
 
-    async def _written(self, name: str, wait: float = 3.0) -> Path | None:
+    async def _file(self, name: str, wait: float = 3.0) -> tuple[Path, float, int] | None:
+        """Path, duration and size of recording `name` once Asterisk has written it; None if it never does."""
         path = self.directory / f"{name}.{self.format}"
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
@@ -134,7 +129,8 @@ class RecordingService:
         if not path.exists():
             logger.warning("recording %s was not written by Asterisk", name)
             return None
-        return path
+        duration = await asyncio.to_thread(_wav_seconds, path) if self.format == "wav" else 0.0
+        return path, duration, path.stat().st_size
 
     async def recordings(
         self, actor: Actor, call_id: str | None = None, limit: int = 50
