@@ -137,7 +137,7 @@ class AuditEntry(Model):
 
 
 class Trunk(Model):
-    """A SIP trunk to a carrier, authenticated by its address (calls from it are outside calls)."""
+    """A SIP trunk to a carrier: known by its address, optionally with credentials and a registration."""
 
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=32, unique=True)
@@ -145,6 +145,11 @@ class Trunk(Model):
     port = fields.IntField(default=5060)
     caller_id = fields.CharField(max_length=20)  # E.164 shown on outgoing calls unless the number has its own
     enabled = fields.BooleanField(default=True)
+    # credentials at the carrier (answer its digest challenges), None for IP-authenticated trunks
+    username = fields.CharField(max_length=64, null=True)
+    password = fields.CharField(max_length=128, null=True)  # a secret: never logged nor shown
+    # db_default: existing rows get it when the column is added
+    register = fields.BooleanField(default=False, db_default=False)  # keep a SIP registration at the carrier
     created_at = fields.DatetimeField(auto_now_add=True)
 
     def __str__(self) -> str:
