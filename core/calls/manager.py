@@ -47,6 +47,7 @@ from core.routing import (
     TrunkInfo,
     after_unanswered,
     combined_outcome,
+    decide_forward_external,
     decide_internal,
     decide_outbound,
     decide_schedule,
@@ -206,7 +207,7 @@ class _CallFlow:
             elif isinstance(decision, Scheduled):
                 visited.append(f"schedule:{decision.schedule}")
                 self._publish_in_order(functools.partial(self._scheduled, decision))
-                target = destination_target(decision.destination, REFUSALS[Disposition.UNAVAILABLE])
+                target = destination_target(decision.destination)
                 if isinstance(target, str) and target in visited:  # schedules sending calls round in a loop
                     target = REFUSALS[Disposition.UNAVAILABLE]
                 decision = target if isinstance(target, Refusal) else await self._decide(target)
@@ -242,7 +243,7 @@ class _CallFlow:
                 dest = inbound_destination(did, routes)
             if isinstance(dest, Refusal):
                 return dest
-            target = destination_target(dest, REFUSALS[Disposition.UNAVAILABLE])
+            target = destination_target(dest)
             return target if isinstance(target, Refusal) else await self._decide(target)
         if is_external(self.dialled):
             number = to_e164(self.dialled, settings.country)
@@ -251,13 +252,21 @@ class _CallFlow:
                 if number
                 else OutboundPermission.INTERNATIONAL
             )
-            trunk = await Trunk.filter(enabled=True).order_by("name").first()
-            info = TrunkInfo(trunk.name, trunk.host, trunk.port, trunk.caller_id) if trunk else None
-            return decide_outbound(self.m.directory.get(self.caller_number), number, needed, info)
+            trunk = await self._trunk()
+            return decide_outbound(self.m.directory.get(self.caller_number), number, needed, trunk)
         return await self._decide(self.dialled)
 
+    @staticmethod
+    async def _trunk() -> TrunkInfo | None:
+        """The trunk calls leave by: the first enabled one, by name."""
+        trunk = await Trunk.filter(enabled=True).order_by("name").first()
+        return TrunkInfo(trunk.name, trunk.host, trunk.port, trunk.caller_id) if trunk else None
+
     async def _decide(self, target: str) -> Decision:
-        """The decision for an internal number ("101") or a group / voicemail box / schedule ("kind:x")."""
+        """The decision for an internal number ("101") or any other target by its written form
+        ("group:sales", "voicemail:101", "schedule:office", "external:+15551234567", ...)."""
+        if target.startswith("external:"):
+            return decide_forward_external(target.removeprefix("external:"), await self._trunk())
         if target.startswith("schedule:"):
             schedule = await self.m.schedule(target.removeprefix("schedule:"))
             if schedule is None:
@@ -349,7 +358,7 @@ class _CallFlow:
                 target.number,
                 f"{via}/sip:{target.number}@{sip_host(trunk.host)}:{trunk.port}",
                 f"{via}/{target.number}",
-                f'"{self.caller_name}" <{target.caller_id}>',
+                f'"{_display_name(self.caller_name or self.caller_number)}" <{target.caller_id}>',
             )
         endpoint = f"PJSIP/{target.number}"
         return _Target(
@@ -593,6 +602,11 @@ class _CallFlow:
                 await self.m.log.finish(self.call, Disposition.FAILED, None if answered else 503)
         except Exception:
             logger.exception("could not close the record of a failed call")
+
+
+def _display_name(name: str) -> str:
+    """A caller's name as it can be put between the quotes of a caller ID."""
+    return "".join(c for c in name if c not in '"<>\\')[:40]
 
 
 async def _no_lists() -> CallerLists:

@@ -181,18 +181,17 @@ def after_unanswered(callee: ExtensionInfo | None, outcome: Refusal) -> Forward 
     return _forward_or(callee, condition, outcome)
 
 
-def destination_target(dest: Destination, fallback: Refusal) -> str | Refusal:
-    """What a destination leads to: an internal number ("101"), a group ("group:sales"), a voicemail box
-    ("voicemail:101"), or the caller's final answer."""
+def destination_target(dest: Destination) -> str | Refusal:
+    """What a destination leads to: an internal number ("101"), something else to route to by its
+    written form ("group:sales", "queue:support", "ivr:main", "voicemail:101", "schedule:office",
+    "external:+15551234567"), or the caller's final answer (busy, hangup)."""
     if dest.kind is DestinationKind.BUSY:
         return REFUSALS[Disposition.BUSY]
     if dest.kind is DestinationKind.HANGUP:
         return REFUSALS[Disposition.DECLINED]
     if dest.kind is DestinationKind.EXTENSION:
         return dest.target
-    if dest.kind in (DestinationKind.GROUP, DestinationKind.VOICEMAIL, DestinationKind.SCHEDULE):
-        return str(dest)
-    return fallback  # not routable yet: configuration refuses these
+    return str(dest)
 
 
 def forward_target(forward: Forward, visited: Sequence[str]) -> str | Refusal:
@@ -201,7 +200,7 @@ def forward_target(forward: Forward, visited: Sequence[str]) -> str | Refusal:
     `visited` are the internal numbers this call has already been routed to; going back to one of them
     is a loop, and a loop ends the call with the outcome that caused the forward.
     """
-    target = destination_target(forward.destination, forward.fallback)
+    target = destination_target(forward.destination)
     if isinstance(target, str) and (target in visited or len(visited) > MAX_FORWARDS):
         return forward.fallback
     return target
@@ -245,6 +244,14 @@ def decide_outbound(
     if trunk is None:
         return REFUSALS[Disposition.NO_ROUTE]
     return DialExternal(number, trunk, caller.external_caller_id or trunk.caller_id)
+
+
+def decide_forward_external(number: str, trunk: TrunkInfo | None) -> DialExternal | Refusal:
+    """A call forwarded (or routed) to the outside number `number` (E.164) leaves by `trunk`, showing
+    the trunk's caller ID. Who may send calls outside is checked when the destination is configured."""
+    if trunk is None:
+        return REFUSALS[Disposition.NO_ROUTE]
+    return DialExternal(number, trunk, trunk.caller_id)
 
 
 def inbound_destination(did: str | None, routes: Mapping[str, Destination]) -> Destination | Refusal:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.errors import InvalidInput, NotFound
-from core.models import Extension, Group, Schedule
+from core.models import Extension, Group, Schedule, Trunk
 from core.routing.destinations import (
     Destination,
     DestinationKind,
@@ -30,6 +30,7 @@ ROUTABLE = {
     DestinationKind.GROUP,
     DestinationKind.VOICEMAIL,
     DestinationKind.SCHEDULE,
+    DestinationKind.EXTERNAL,
     DestinationKind.BUSY,
     DestinationKind.HANGUP,
 }
@@ -50,4 +51,6 @@ async def routable_destination(text: str) -> Destination:
         raise NotFound(f"group {dest.target} does not exist")
     if dest.kind is DestinationKind.SCHEDULE and not await Schedule.exists(name=dest.target):
         raise NotFound(f"schedule {dest.target} does not exist")
+    if dest.kind is DestinationKind.EXTERNAL and not await Trunk.exists(enabled=True):
+        raise NotFound(f"no trunk can reach {dest.target}: add one first (pbx trunk add)")
     return dest

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from asterisk.sipp import SippPhone, place_call
+from asterisk.sipp import SippCarrier, SippPhone, place_call
 from core.services.auth import SYSTEM
 from tests.integration.conftest import PASSWORDS
 
@@ -124,3 +124,23 @@ async def test_forward_to_hangup_declines_the_call(pbx):
     assert result.ok and result.final_code == 603
     (record,) = await pbx.wait_calls(1)
     assert (record.disposition, record.sip_code) == ("declined", 603)
+
+
+async def test_forward_to_an_outside_number_leaves_through_the_trunk(pbx):
+    async with SippCarrier("answer") as carrier:
+        await pbx.daemon.trunks.add(SYSTEM, "carrier", carrier.ip, carrier.port, "+15550001000")
+        # 102 has no phone registered: its calls go to a mobile, through the carrier
+        await pbx.daemon.forwarding.set(SYSTEM, "102", "unavailable", "external:+1 555 765 4321")
+        result = await call(pbx, "102", "answered_caller_bye", hold_ms=500)
+        assert result.ok, result.stderr_tail
+        (invite,) = await carrier.wait_invites(1)
+    # the carrier is asked for the mobile, from our public number, and is told who really calls
+    assert (invite.uri_user, invite.from_user, invite.from_display) == (
+        "+15557654321",
+        "+15550001000",
+        "Phone 101",
+    )
+    (record,) = await pbx.wait_calls(1)
+    assert (record.callee, record.disposition) == ("102", "answered")
+    assert callee_legs(record) == [("PJSIP/trunk-carrier/+15557654321", "answered")]
+    assert forwarded_events(pbx, record.call_id) == [("102", "unavailable", "external:+15557654321")]

@@ -4,7 +4,7 @@ import pytest
 
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.events import EventBus
-from core.models import AuditEntry, EventRecord, ForwardingRule
+from core.models import AuditEntry, EventRecord, ForwardingRule, Trunk
 from core.services.auth import Actor, AuthService
 from core.services.extensions import ExtensionService
 from core.services.forwarding import ForwardingService
@@ -80,3 +80,12 @@ async def test_operators_may_look_but_not_change(forwarding):
         await forwarding.set(OPERATOR, "101", "busy", "ext:102")
     with pytest.raises(PermissionDenied):
         await forwarding.set_dnd(OPERATOR, "101", True)
+
+
+async def test_forwarding_outside_needs_a_trunk(forwarding):
+    with pytest.raises(NotFound, match="no trunk can reach"):
+        await forwarding.set(ADMIN, "101", "no_answer", "external:+1 555 765 4321")
+    assert await ForwardingRule.all().count() == 0
+    await Trunk.create(name="carrier", host="127.0.0.2", port=5060, caller_id="+15550001000")
+    await forwarding.set(ADMIN, "101", "no_answer", "external:+1 555 765 4321")
+    assert [v.destination for v in await forwarding.list(ADMIN, "101")] == ["external:+15557654321"]

@@ -28,6 +28,7 @@ from core.routing import (
     TrunkInfo,
     after_unanswered,
     combined_outcome,
+    decide_forward_external,
     decide_internal,
     decide_outbound,
     decide_schedule,
@@ -158,7 +159,8 @@ def fwd(destination, fallback=Disposition.BUSY):
         (fwd("ext:109"), [str(n) for n in range(200, 207)], REFUSALS[Disposition.BUSY]),  # too many hops
         (fwd("group:sales"), ["102"], "group:sales"),
         (fwd("group:sales"), ["102", "group:sales"], REFUSALS[Disposition.BUSY]),  # back in the same group
-        (fwd("queue:vip", Disposition.UNAVAILABLE), ["102"], REFUSALS[Disposition.UNAVAILABLE]),  # not yet
+        (fwd("queue:vip"), ["102"], "queue:vip"),
+        (fwd("external:+15557654321"), ["102"], "external:+15557654321"),
     ],
 )
 def test_forward_target(forward, visited, expected):
@@ -394,16 +396,33 @@ def test_combined_outcome(outcomes, expected):
     assert combined_outcome([REFUSALS[o] for o in outcomes]) == REFUSALS[expected]
 
 
-def test_group_destinations_lead_to_the_group():
-    assert (
-        destination_target(parse_destination("group:sales"), REFUSALS[Disposition.UNAVAILABLE])
-        == "group:sales"
+@pytest.mark.parametrize(
+    ("destination", "target"),
+    [
+        ("ext:102", "102"),
+        ("group:sales", "group:sales"),
+        ("queue:support", "queue:support"),
+        ("ivr:main", "ivr:main"),
+        ("schedule:office", "schedule:office"),
+        ("voicemail:102", "voicemail:102"),
+        ("external:+15551234567", "external:+15551234567"),
+        ("busy", REFUSALS[Disposition.BUSY]),
+        ("hangup", REFUSALS[Disposition.DECLINED]),
+    ],
+)
+def test_what_each_kind_of_destination_leads_to(destination, target):
+    assert destination_target(parse_destination(destination)) == target
+
+
+def test_forwarding_outside_leaves_by_the_trunk_showing_its_caller_id():
+    trunk = TrunkInfo("carrier", "127.0.0.2", 5060, "+15550001000")
+    assert decide_forward_external("+15557654321", trunk) == DialExternal(
+        "+15557654321", trunk, "+15550001000"
     )
+    assert decide_forward_external("+15557654321", None) == REFUSALS[Disposition.NO_ROUTE]
 
 
 def test_voicemail_destinations_lead_to_the_mailbox():
-    unavailable = REFUSALS[Disposition.UNAVAILABLE]
-    assert destination_target(parse_destination("voicemail:102"), unavailable) == "voicemail:102"
     forward = Forward("102", BUSY, parse_destination("voicemail:102"), REFUSALS[Disposition.BUSY])
     assert forward_target(forward, ["102"]) == "voicemail:102"  # the own mailbox is no loop
 
