@@ -322,3 +322,66 @@ class ScheduleHoliday(Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.name}".strip()
+
+
+class Ivr(Model):
+    """An IVR menu: a prompt, then the caller chooses by DTMF (options, direct dial, repeat)."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=32, unique=True)
+    number = fields.CharField(max_length=4, null=True, unique=True)  # an internal number that reaches it
+    prompt = fields.CharField(max_length=255)  # ARI media URI, e.g. sound:NAME
+    options = fields.JSONField(default=dict)  # key to destination
+    direct_dial = fields.BooleanField(default=False)
+    timeout = fields.IntField(default=5)  # seconds to wait for a choice after the prompt
+    attempts = fields.IntField(default=3)  # plays of the menu before the fallback
+    repeat_key = fields.CharField(max_length=1, null=True, default="*")
+    fallback = fields.CharField(max_length=64, default="hangup")
+
+    def __str__(self) -> str:
+        return f"ivr:{self.name}"
+
+
+class Queue(Model):
+    """A call queue: callers wait with music on hold until an agent of the queue answers."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=32, unique=True)
+    number = fields.CharField(max_length=4, null=True, unique=True)  # an internal number that reaches it
+    strategy = fields.CharField(max_length=24, default="ring_all")
+    agent_timeout = fields.IntField(default=15)  # seconds an agent rings
+    max_wait = fields.IntField(default=300)  # seconds a caller waits before the overflow
+    overflow = fields.CharField(max_length=64, default="hangup")  # after max_wait, or with no agent
+    wrapup = fields.IntField(default=5)  # seconds an agent rests after a queue call
+    announce_every = fields.IntField(default=30)  # seconds between position announcements (0 = never)
+    music = fields.CharField(max_length=32, default="default")  # music on hold class
+    recording = fields.CharField(max_length=10, default="never")  # always | never | on_demand
+    agents: fields.ReverseRelation[QueueAgent]
+
+    def __str__(self) -> str:
+        return f"queue:{self.name}"
+
+
+class QueueAgent(Model):
+    """An agent of a queue: an internal number (local) or an outside number dialled by trunk (remote)."""
+
+    id = fields.IntField(primary_key=True)
+    queue: fields.ForeignKeyRelation[Queue] = fields.ForeignKeyField(
+        "pbx.Queue", related_name="agents", on_delete=fields.CASCADE
+    )
+    number = fields.CharField(max_length=20)  # internal number, or E.164 for a remote agent
+    remote = fields.BooleanField(default=False)
+    position = fields.IntField()  # order, for top-down and sequential strategies
+    timeout = fields.IntField(null=True)  # own ring time, else the queue agent timeout
+    wrapup = fields.IntField(null=True)  # own wrap-up, else the queue wrap-up
+    delay_busy = fields.IntField(default=10)  # seconds not offered calls after being busy
+    delay_no_answer = fields.IntField(default=10)  # after not answering
+    delay_reject = fields.IntField(default=30)  # after declining a call
+    logged_in = fields.BooleanField(default=True)
+    paused = fields.BooleanField(default=False)
+
+    class Meta:
+        unique_together = (("queue", "number"),)
+
+    def __str__(self) -> str:
+        return f"agent {self.number}"
