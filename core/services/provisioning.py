@@ -1,4 +1,4 @@
-"""Pushes internal numbers into Asterisk's PJSIP at run time (sorcery memory objects, no reload).
+"""Pushes internal numbers and trunks into Asterisk's PJSIP at run time (sorcery memory objects, no reload).
 
 Pushed objects live in Asterisk's memory only, so everything is pushed again on every (re)connect.
 They don't inherit templates: every field is sent explicitly.
@@ -50,8 +50,23 @@ def trunk_endpoint_id(name: str) -> str:
     return f"trunk-{name}"
 
 
+# How a trunk's registration behaves at the carrier (seconds). Temporary failures are retried for ever
+# rather than the default 10 times: a carrier outage must not end the registration for good. A rejected
+# password stays rejected (auth_rejection_permanent, the default) until the trunk is pushed again, so a
+# wrong password never hammers the carrier.
+REGISTRATION_EXPIRATION = 600
+REGISTRATION_RETRY = 60
+REGISTRATION_FORBIDDEN_RETRY = 600
+REGISTRATION_MAX_RETRIES = 100000
+
+
 def trunk_fields(trunk: Trunk, bind: str) -> dict[str, dict[str, str]]:
-    """The aor, endpoint and identify objects of an IP-authenticated trunk, in push order."""
+    """The PJSIP objects of a trunk, in push order (all named after `trunk_endpoint_id`).
+
+    Every trunk: aor, endpoint and identify (calls from its host are its calls). With credentials also an
+    outbound `auth` the endpoint answers the carrier's challenges with; with `register` also a
+    `registration` at the carrier, whose inbound calls (`line`) are matched to the trunk's endpoint.
+    """
     endpoint_id = trunk_endpoint_id(trunk.name)
     endpoint = {
         "context": "from-trunk",
@@ -70,11 +85,43 @@ def trunk_fields(trunk: Trunk, bind: str) -> dict[str, dict[str, str]]:
     if _is_loopback(bind):
         endpoint["media_address"] = bind
         endpoint["bind_rtp_to_media_address"] = "yes"
-    return {
-        "aor": {"contact": f"sip:{sip_host(trunk.host)}:{trunk.port}", "qualify_frequency": "0"},
-        "endpoint": endpoint,
-        "identify": {"endpoint": endpoint_id, "match": trunk.host},
-    }
+    server = f"{sip_host(trunk.host)}:{trunk.port}"
+    objects: dict[str, dict[str, str]] = {}
+    credentials = trunk_credentials(trunk)
+    if credentials:
+        username, password = credentials
+        objects["auth"] = {"auth_type": "userpass", "username": username, "password": password}
+        endpoint["outbound_auth"] = endpoint_id
+    objects["aor"] = {"contact": f"sip:{server}", "qualify_frequency": "0"}
+    objects["endpoint"] = endpoint
+    objects["identify"] = {"endpoint": endpoint_id, "match": trunk.host}
+    if trunk.register and credentials:
+        objects["registration"] = {
+            "server_uri": f"sip:{server}",
+            "client_uri": f"sip:{credentials[0]}@{server}",
+            "contact_user": credentials[0],
+            "outbound_auth": endpoint_id,
+            "expiration": str(REGISTRATION_EXPIRATION),
+            "retry_interval": str(REGISTRATION_RETRY),
+            "forbidden_retry_interval": str(REGISTRATION_FORBIDDEN_RETRY),
+            "fatal_retry_interval": str(REGISTRATION_FORBIDDEN_RETRY),
+            "max_retries": str(REGISTRATION_MAX_RETRIES),
+            "max_random_initial_delay": "0",  # register as soon as pushed
+            "line": "yes",
+            "endpoint": endpoint_id,
+        }
+    return objects
+
+
+#: every object type a trunk may have, in removal order (the registration first: it unregisters)
+TRUNK_OBJECT_TYPES = ("registration", "identify", "endpoint", "aor", "auth")
+
+
+def trunk_credentials(trunk: Trunk) -> tuple[str, str] | None:
+    """The username and password the trunk answers the carrier's digest challenges with, if any."""
+    if trunk.username and trunk.password:
+        return trunk.username, trunk.password
+    return None
 
 
 def sip_host(host: str) -> str:
@@ -133,7 +180,7 @@ class Provisioner:
         client = client or self.client
         if client is None:
             return False
-        for object_type in ("identify", "endpoint", "aor"):
+        for object_type in TRUNK_OBJECT_TYPES:
             await client.delete_config(object_type, trunk_endpoint_id(name))
         return True
 

@@ -20,6 +20,9 @@ TRUNK_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 HOST_RE = re.compile(
     r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
 )
+# the user part of the SIP URIs we register with: nothing that could end or extend a URI or dial string
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.+-]{1,64}$")
+PASSWORD_MAX = 128
 
 
 def validate_host(host: str) -> str:
@@ -33,6 +36,34 @@ def validate_host(host: str) -> str:
     raise InvalidInput(f"trunk host {host!r} must be an IP address or a host name")
 
 
+def validate_credentials(
+    username: str | None, password: str | None, register: bool
+) -> tuple[str | None, str | None]:
+    """A trunk's username and password at the carrier: both or neither; registering needs them.
+
+    Errors never quote the password.
+    """
+    username = (username or "").strip() or None
+    password = password or None
+    if username is not None and not USERNAME_RE.fullmatch(username):
+        raise InvalidInput(
+            f"trunk username {username!r} must be 1 to 64 letters, digits or . _ + - (e.g. 15550001000)"
+        )
+    if password is not None and not (
+        len(password) <= PASSWORD_MAX and all(32 <= ord(c) < 127 for c in password)
+    ):
+        raise InvalidInput(
+            f"trunk password must be 1 to {PASSWORD_MAX} printable ASCII characters (no control characters)"
+        )
+    if username and not password:
+        raise InvalidInput("trunk password missing: a username needs its password (--password)")
+    if password and not username:
+        raise InvalidInput("trunk username missing: a password needs its username (--username)")
+    if register and not username:
+        raise InvalidInput("a registering trunk needs its --username and --password at the carrier")
+    return username, password
+
+
 @dataclass(frozen=True)
 class TrunkView:
     """A trunk as shown to users."""
@@ -42,6 +73,8 @@ class TrunkView:
     port: int
     caller_id: str
     enabled: bool
+    username: str | None = None  # at the carrier; the password is never shown
+    registers: bool = False  # keeps a registration at the carrier
 
 
 @dataclass(frozen=True)
@@ -65,8 +98,22 @@ class TrunkService:
         await self._auth.authorize(actor, "extensions.read")
         return [_trunk_view(t) for t in await Trunk.all().order_by("name")]
 
-    async def add(self, actor: Actor, name: str, host: str, port: int, caller_id: str) -> TrunkView:
-        """Add a trunk to a carrier that reaches us from `host` (IP-authenticated)."""
+    async def add(
+        self,
+        actor: Actor,
+        name: str,
+        host: str,
+        port: int,
+        caller_id: str,
+        username: str | None = None,
+        password: str | None = None,
+        register: bool = False,
+    ) -> TrunkView:
+        """Add a trunk to a carrier at `host`; calls from `host` are the trunk's calls.
+
+        With `username` and `password` the PBX answers the carrier's digest challenges; with `register`
+        it also keeps a registration there (for carriers that send calls to a registered contact).
+        """
         name = (name or "").strip().lower()
         if not TRUNK_NAME_RE.fullmatch(name):
             raise InvalidInput("trunk name must start with a letter: letters, digits and -, at most 31")
@@ -74,13 +121,28 @@ class TrunkService:
         if not 1 <= port <= 65535:
             raise InvalidInput("trunk port must be between 1 and 65535")
         caller_id = validate_e164(caller_id, "caller ID")
+        username, password = validate_credentials(username, password, register)
         await self._auth.authorize(actor, "extensions.write", f"trunk:{name}")
+        # never the password
+        detail = {
+            "host": host,
+            "port": port,
+            "caller_id": caller_id,
+            "username": username,
+            "register": register,
+        }
         try:
             async with in_transaction():
-                trunk = await Trunk.create(name=name, host=host, port=port, caller_id=caller_id)
-                await self._auth.audit(
-                    actor, "trunk.add", name, {"host": host, "port": port, "caller_id": caller_id}
+                trunk = await Trunk.create(
+                    name=name,
+                    host=host,
+                    port=port,
+                    caller_id=caller_id,
+                    username=username,
+                    password=password,
+                    register=register,
                 )
+                await self._auth.audit(actor, "trunk.add", name, detail)
         except IntegrityError:
             raise Conflict(f"trunk {name} already exists") from None
         await self._provision(trunk)
@@ -145,4 +207,4 @@ class TrunkService:
 
 
 def _trunk_view(t: Trunk) -> TrunkView:
-    return TrunkView(t.name, t.host, t.port, t.caller_id, t.enabled)
+    return TrunkView(t.name, t.host, t.port, t.caller_id, t.enabled, t.username, t.register)
