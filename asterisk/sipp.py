@@ -15,6 +15,8 @@ Scenarios live in ``asterisk/sipp/*.xml``:
   network ``carrier_call_<scenario>.xml`` (INVITE to the DID ``-s``, ``-key from_addr NAME-ADDR``,
   ``-key privacy none|id``), and the carrier's side of outbound calls ``carrier_uas_<behaviour>.xml``
   (plain UAS, one call per INVITE).
+* a carrier that wants credentials: ``carrier_uas_registrar.xml`` (``-key user U -key password P``), a
+  registrar and UAS that challenges REGISTERs and INVITEs (401) and checks their digests (``<verifyauth>``).
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ CARRIER_BEHAVIOURS = {
     "answer_hangup": "carrier_uas_answer_hangup.xml",
     "busy": "carrier_uas_busy.xml",
     "ring": "carrier_uas_ring.xml",
+    "registrar": "carrier_uas_registrar.xml",  # needs the username and password it checks
 }
 #: the carrier's address on loopback: the PBX identifies the trunk by this source IP
 CARRIER_IP = "127.0.0.2"
@@ -851,6 +854,59 @@ def _process_holds_udp(pid: int, ip: str, port: int) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class CarrierRequest:
+    """A request the carrier received (retransmissions counted once) and the final answer it sent.
+
+    ``auth_username`` is the ``username`` of its Authorization header (None without one); ``answer`` the
+    final status code the carrier sent to it (None while none); ``expires`` the Expires header (REGISTER).
+    """
+
+    method: str
+    call_id: str
+    cseq: int
+    auth_username: str | None
+    answer: int | None
+    expires: int | None = None
+    contact: str | None = field(default=None, compare=False)
+    text: str = field(default="", repr=False, compare=False)
+
+
+_AUTH_USERNAME = re.compile(r'\busername\s*=\s*"([^"]*)"', re.IGNORECASE)
+
+
+def parse_carrier_requests(messages: list[SipMessage], method: str) -> list[CarrierRequest]:
+    """The ``method`` requests received in a message log, one per Call-ID and CSeq, in arrival order, with
+    the final response the log shows sent for each."""
+    answers: dict[tuple[str | None, int | None], int] = {}
+    for m in messages:
+        if m.sent and m.cseq_method == method and m.code is not None and m.code >= 200:
+            answers.setdefault((m.call_id, m.cseq), m.code)
+    seen: set[tuple[str | None, int | None]] = set()
+    out = []
+    for m in messages:
+        key = (m.call_id, m.cseq)
+        if m.sent or m.method != method or key in seen or m.cseq is None:
+            continue
+        seen.add(key)
+        auth = _header(m.text, "authorization")
+        user = _AUTH_USERNAME.search(auth) if auth else None
+        expires = _header(m.text, "expires")
+        out.append(
+            CarrierRequest(
+                method=method,
+                call_id=m.call_id or "",
+                cseq=m.cseq,
+                auth_username=user.group(1) if user else None,
+                answer=answers.get(key),
+                expires=int(expires) if expires and expires.isdigit() else None,
+                contact=_header(m.text, "contact", "m"),
+                text=m.text,
+            )
+        )
+    return out
+
+
 class SippCarrier:
     """The carrier's side of the trunk, receiving the PBX's outbound calls:
     ``async with SippCarrier("busy") as carrier: ... carrier.port ... carrier.invites()``.
@@ -858,8 +914,11 @@ class SippCarrier:
     Entering starts a sipp UAS (``carrier_uas_<behaviour>.xml``, one call per INVITE, any number of calls)
     on ``ip`` (127.0.0.2) and a free UDP port (``port``), and returns once sipp has bound it. Behaviours:
     answer (answers PCMA, waits for BYE), answer_hangup (answers, sends BYE after ``hold_ms``), busy (486),
-    ring (180 forever, handles CANCEL). Incoming OPTIONS/NOTIFY/INFO/UPDATE are answered 200 (``-aa``),
-    RTP is echoed (``-rtp_echo``). Exiting stops sipp; the message log is kept.
+    ring (180 forever, handles CANCEL), registrar (wants ``username`` and ``password``: challenges every
+    REGISTER and INVITE with a 401 and accepts only a digest made with them, else 403; registrations get
+    200, calls are answered like ``answer``; see ``registrations()`` and ``wait_registered()``).
+    Incoming OPTIONS/NOTIFY/INFO/UPDATE are answered 200 (``-aa``), RTP is echoed (``-rtp_echo``). Exiting
+    stops sipp; the message log is kept.
     """
 
     def __init__(
@@ -869,10 +928,15 @@ class SippCarrier:
         ip: str = CARRIER_IP,
         hold_ms: int = 2000,
         start_timeout: float = 5.0,
+        username: str | None = None,
+        password: str | None = None,
     ):
         if behaviour not in CARRIER_BEHAVIOURS:
             raise ValueError(f"behaviour must be one of {sorted(CARRIER_BEHAVIOURS)}")
+        if behaviour == "registrar" and not (username and password):
+            raise ValueError("the registrar behaviour needs the username and password it accepts")
         self.behaviour, self.ip, self.hold_ms, self.start_timeout = behaviour, ip, hold_ms, start_timeout
+        self.username, self.password = username, password
         self.port: int | None = None
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._sipp: _Sipp | None = None
@@ -897,6 +961,7 @@ class SippCarrier:
                     str(self.hold_ms),
                     "-aa",
                     "-rtp_echo",
+                    *self._credential_args(),
                 )
                 self.port = int(args[args.index("-p") + 1])
                 await self._sipp.start(args)
@@ -912,6 +977,11 @@ class SippCarrier:
 
     async def __aexit__(self, *exc) -> None:
         await self._close()
+
+    def _credential_args(self) -> list[str]:
+        if self.behaviour != "registrar":
+            return []
+        return ["-key", "user", str(self.username), "-key", "password", str(self.password)]
 
     async def _wait_bound(self) -> bool:
         """True once sipp holds its SIP port; False if it exited first; SippError after start_timeout."""
@@ -966,3 +1036,28 @@ class SippCarrier:
         while len(invites := self.invites()) < n and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
         return invites
+
+    def requests(self, method: str) -> list[CarrierRequest]:
+        """Every ``method`` request received so far (each CSeq once: challenged and authenticated
+        attempts are separate), with the carrier's answer."""
+        return parse_carrier_requests(parse_message_log(self.message_log()), method)
+
+    def registrations(self) -> list[CarrierRequest]:
+        """The REGISTER requests received so far: ``requests("REGISTER")``."""
+        return self.requests("REGISTER")
+
+    async def wait_registered(self, timeout: float = 10.0) -> CarrierRequest:
+        """Until a REGISTER (not a removal) got a 200; returns it. SippError after ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for r in self.registrations():
+                if r.answer == 200 and r.expires != 0:
+                    return r
+            if time.monotonic() > deadline:
+                raise SippError(
+                    f"no registration accepted by the carrier within {timeout} s: "
+                    f"{[(r.auth_username, r.answer) for r in self.registrations()]}",
+                    stderr_tail=self.stderr_tail(),
+                    message_log=self.message_log(),
+                )
+            await asyncio.sleep(0.05)
