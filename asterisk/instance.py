@@ -55,6 +55,17 @@ def _hostport(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+# a row of `pjsip show registrations`: " trunk-x/sip:host:port   trunk-x   Registered   (exp. 109s)"
+_REGISTRATION_ROW = re.compile(
+    r"^\s*([^\s/]+)/sip\S*\s.*?\b(Registered|Unregistered|Rejected|Stopped)\b", re.MULTILINE
+)
+
+
+def parse_registrations(text: str) -> dict[str, str]:
+    """`pjsip show registrations` output as {registration id: status}, e.g. {"trunk-x": "Registered"}."""
+    return {m.group(1): m.group(2) for m in _REGISTRATION_ROW.finditer(text)}
+
+
 class AsteriskInstance:
     """A private Asterisk whose config, database, logs and spool all live under ``state_dir``.
 
@@ -349,6 +360,13 @@ class AsteriskInstance:
             "http_port": self.http_port,
             "ari_ok": pid is not None and self._ari_answers(self.ari_password),
         }
+
+    def outbound_registrations(self) -> dict[str, str]:
+        """The live state of each outbound registration ({"trunk-x": "Registered"}, or Unregistered,
+        Rejected, Stopped), as Asterisk reports it; {} when it is not running. ARI has no such query."""
+        if self.pid is None:
+            return {}
+        return parse_registrations(self._rx("pjsip show registrations", timeout=5))
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _check_ports(self) -> None:

@@ -32,6 +32,7 @@ async def test_trunk_registers_with_its_credentials_and_calls_out_authenticated(
         # the registered contact carries the line parameter that leads the carrier's calls to the trunk
         assert accepted.contact.startswith(f"<sip:{USERNAME}@127.0.0.1:") and ";line=" in accepted.contact
         assert "Registered" in await registration_state(pbx)
+        assert await asyncio.to_thread(pbx.asterisk.outbound_registrations) == {"trunk-carrier": "Registered"}
 
         result = await place_call("101", PASSWORDS["101"], "+15551234567", pbx.sip_port, hold_ms=300)
         assert result.ok, result.stderr_tail
@@ -47,6 +48,7 @@ async def test_trunk_registers_with_its_credentials_and_calls_out_authenticated(
             while not [r for r in carrier.registrations() if r.expires == 0 and r.answer == 200]:
                 await asyncio.sleep(0.05)
         assert "Unable to find object trunk-carrier" in await registration_state(pbx)
+        assert await asyncio.to_thread(pbx.asterisk.outbound_registrations) == {}
     (record,) = await pbx.wait_calls(1)
     assert (record.direction, record.disposition) == ("outbound", "answered")
 
@@ -67,4 +69,5 @@ async def test_a_wrong_password_is_rejected_without_hammering_the_carrier(pbx):
             (None, 401),
             (USERNAME, 403),
         ]
+        assert await asyncio.to_thread(pbx.asterisk.outbound_registrations) == {"trunk-carrier": "Rejected"}
     assert "Rejected" in state

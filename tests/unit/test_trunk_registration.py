@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from asterisk.instance import parse_registrations
 from core.errors import InvalidInput
 from core.models import AuditEntry, Trunk
 from core.services.auth import Actor, AuthService
@@ -142,3 +143,23 @@ def test_registrations_can_be_pushed_at_run_time():
         "registration = config,pjsip.conf,criteria=type=registration",
         "registration = memory",
     ]
+
+
+def test_registration_states_from_the_asterisk_cli():
+    # as captured from Asterisk 22 (columns narrowed)
+    text = """
+ <Registration/ServerURI..............................>  <Auth....................>  <Status.......>
+==========================================================================================
+
+ trunk-carrier/sip:127.0.0.2:58362                    trunk-carrier               Rejected        (exp. 599s)
+ trunk-other/sip:[2001:db8::5]:5060                   trunk-other                 Registered      (exp. 109s)
+ trunk-third/sip:sip.example.com:5060                 trunk-third                 Unregistered
+
+Objects found: 3
+"""
+    assert parse_registrations(text) == {
+        "trunk-carrier": "Rejected",
+        "trunk-other": "Registered",
+        "trunk-third": "Unregistered",
+    }
+    assert parse_registrations("No objects found.\n") == {}
