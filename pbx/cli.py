@@ -37,7 +37,10 @@ forward_app = typer.Typer(
     help="Forwarding of internal numbers: always, busy, no_answer (after N seconds), unavailable.",
     no_args_is_help=True,
 )
-trunk_app = typer.Typer(help="SIP trunks to carriers (authenticated by address).", no_args_is_help=True)
+trunk_app = typer.Typer(
+    help="SIP trunks to carriers (known by address; optionally with credentials and a registration).",
+    no_args_is_help=True,
+)
 route_app = typer.Typer(help="Inbound routes: where calls to a public number (DID) go.", no_args_is_help=True)
 blacklist_app = typer.Typer(
     help="Callers whose calls are not processed (they hear busy); also the anonymous-caller policy.",
@@ -547,27 +550,85 @@ def trunk_add(
     host: Annotated[str, typer.Option(help="the carrier's address; calls from it are outside calls")],
     caller_id: Annotated[str, typer.Option(help="E.164 shown on outgoing calls, e.g. +15550001000")],
     port: Annotated[int, typer.Option(help="the carrier's SIP port")] = 5060,
+    username: Annotated[
+        str | None, typer.Option(help="your username at the carrier, to answer its digest challenges")
+    ] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(help="your password at the carrier; asked for (hidden) or read from stdin if omitted"),
+    ] = None,
+    register: Annotated[
+        bool, typer.Option("--register/--no-register", help="keep a SIP registration at the carrier")
+    ] = False,
 ) -> None:
-    """Add a trunk (authenticated by the carrier's address)."""
+    """Add a trunk: known by the carrier's address, optionally with credentials and a registration."""
     s = settings()
-    body = {"name": name, "host": host, "port": port, "caller_id": caller_id}
-    _via_daemon_or_local(
+    if username and password is None:
+        password = _read_secret(f"password of {username} at the carrier")
+    body = {
+        "name": name,
+        "host": host,
+        "port": port,
+        "caller_id": caller_id,
+        "username": username,
+        "password": password,
+        "registers": register,
+    }
+    result = _via_daemon_or_local(
         s,
         lambda api: api.post("trunks", json=body),
-        lambda svc, who: svc.trunks.add(who, name, host, port, caller_id),
+        lambda svc, who: svc.trunks.add(who, name, host, port, caller_id, username, password, register),
     )
-    out.print(f"trunk {name} added ({host}:{port})")
+    row = result if isinstance(result, dict) else asdict(result)
+    how = ""
+    if row.get("username"):
+        how = f", {'registers' if row.get('registers') else 'authenticates'} as {row['username']}"
+    out.print(f"trunk {row['name']} added ({row['host']}:{row['port']}{how})")
+
+
+def _read_secret(prompt: str) -> str:
+    """A secret typed at a hidden prompt, or the first line of stdin when it is not a terminal."""
+    if sys.stdin.isatty():
+        return str(typer.prompt(prompt, hide_input=True))
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 @trunk_app.command("list")
 def trunk_list() -> None:
-    """List trunks."""
+    """List trunks; the live registration state comes from the local Asterisk."""
     s = settings()
-    rows = _via_daemon_or_local(s, lambda api: api.get("trunks"), lambda svc, who: svc.trunks.trunks(who))
-    table = Table("name", "host", "port", "caller ID", "enabled")
-    for r in _dicts(rows):
-        table.add_row(r["name"], r["host"], str(r["port"]), r["caller_id"], "yes" if r["enabled"] else "no")
+    rows = _dicts(
+        _via_daemon_or_local(s, lambda api: api.get("trunks"), lambda svc, who: svc.trunks.trunks(who))
+    )
+    from core.services.provisioning import trunk_endpoint_id
+
+    states = _registration_states(s) if any(r.get("registers") for r in rows) else {}
+    table = Table("name", "host", "port", "caller ID", "enabled", "username", "registers", "registration")
+    for r in rows:
+        registers = bool(r.get("registers"))
+        table.add_row(
+            r["name"],
+            r["host"],
+            str(r["port"]),
+            r["caller_id"],
+            "yes" if r["enabled"] else "no",
+            r.get("username") or "",
+            "yes" if registers else "no",
+            states.get(trunk_endpoint_id(r["name"]), "?").lower() if registers else "",
+        )
     out.print(table)
+
+
+def _registration_states(s: Settings) -> dict[str, str]:
+    """Live registration states from the local Asterisk ({} for an external one or when it is down)."""
+    if s.asterisk.mode != "managed":
+        return {}
+    from asterisk.errors import AsteriskError
+
+    try:
+        return dict(_instance(s).outbound_registrations())
+    except (Failure, AsteriskError):
+        return {}
 
 
 @trunk_app.command("rm")

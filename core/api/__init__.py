@@ -63,6 +63,9 @@ class TrunkIn(BaseModel):
     host: str = Field(description="the carrier's address (calls from it are outside calls)")
     port: int = 5060
     caller_id: str = Field(description="E.164 shown on outgoing calls")
+    username: str | None = Field(None, description="username at the carrier (answers its challenges)")
+    password: str | None = Field(None, description="password at the carrier; never shown again")
+    registers: bool = Field(False, description="keep a SIP registration at the carrier")
 
 
 class RouteIn(BaseModel):
@@ -240,7 +243,18 @@ def create_app(services: Services, bus: EventBus, daemon: DaemonView) -> FastAPI
 
     @app.post("/api/trunks", status_code=201)
     async def add_trunk(body: TrunkIn, who: Who) -> dict[str, Any]:
-        return asdict(await trunks.add(who, body.name, body.host, body.port, body.caller_id))
+        return asdict(
+            await trunks.add(
+                who,
+                body.name,
+                body.host,
+                body.port,
+                body.caller_id,
+                body.username,
+                body.password,
+                body.registers,
+            )
+        )
 
     @app.delete("/api/trunks/{name}", status_code=204)
     async def remove_trunk(name: str, who: Who) -> None:
