@@ -30,6 +30,7 @@ import socket
 import struct
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -53,6 +54,7 @@ CALL_SCENARIOS = {
     "expect_failure": "call_expect_failure.xml",
     "cancel": "call_cancel.xml",
     "bench": "call_bench.xml",
+    "dtmf_caller_bye": "call_dtmf_caller_bye.xml",  # a template: place_call(dtmf=...) fills it
 }
 CARRIER_CALL_SCENARIOS = {
     "answered_caller_bye": "carrier_call_answered_caller_bye.xml",
@@ -78,6 +80,7 @@ _EXPECTED_FINAL = {
     "answered_caller_bye": {200},
     "answered_wait_bye": {200},
     "bench": {200},
+    "dtmf_caller_bye": {200},
     "expect_failure": FAILURE_CODES,
     "cancel": {487},
 }
@@ -415,19 +418,25 @@ async def place_call(
     timeout: float | None = None,
     pbx_host: str = "127.0.0.1",
     local_ip: str = "127.0.0.1",
+    dtmf: Sequence[tuple[int, str]] = (),
 ) -> CallResult:
     """Place one call from phone ``caller`` (digest auth with ``password``) to ``dialled``.
 
     ``scenario``: answered_caller_bye (hold ``hold_ms`` then BYE), answered_wait_bye (wait up to 60 s for
-    the PBX's BYE), expect_failure (any failure code; 200 fails), cancel (CANCEL 1 s after 180), bench.
+    the PBX's BYE), expect_failure (any failure code; 200 fails), cancel (CANCEL 1 s after 180), bench,
+    dtmf_caller_bye (once answered, for each ``(pause_ms, keys)`` of ``dtmf``: wait, then press the keys
+    as RFC 4733 events; then hold ``hold_ms`` and BYE).
     ``ok`` = sipp exited 0 and the final code is what the scenario expects (200, a failure, 487).
     Never raises for a failed call (see ``CallResult.check``); the process is killed after ``timeout`` s.
     """
     xml = CALL_SCENARIOS[scenario]
     if timeout is None:
         timeout = 75.0 if scenario == "answered_wait_bye" else hold_ms / 1000 + 20.0
+        timeout += sum(pause for pause, _ in dtmf) / 1000
     with tempfile.TemporaryDirectory(prefix="sipp-call-") as wd:
         sipp = _Sipp(Path(wd), "call")
+        if scenario == "dtmf_caller_bye":
+            xml = str(_dtmf_scenario(Path(wd), dtmf))
         rc = await sipp.run(
             _caller_args(
                 sipp,
@@ -451,6 +460,26 @@ async def place_call(
     s = calls[0] if calls else CallSummary("", [], None, None)
     ok = rc == 0 and s.final_code in _EXPECTED_FINAL[scenario]
     return CallResult(ok, s.final_code, s.codes_seen, s.setup_ms, rc, err, text, scenario)
+
+
+_DTMF_KEYS = re.compile(r"^[0-9*#]{1,20}$")
+
+
+def _dtmf_scenario(workdir: Path, dtmf: Sequence[tuple[int, str]]) -> Path:
+    """The DTMF call scenario with its steps filled in: a pause, then the keys (sipp's play_dtmf)."""
+    if not dtmf:
+        raise ValueError("dtmf_caller_bye needs dtmf=[(pause_ms, keys), ...]")
+    steps = []
+    for pause_ms, keys in dtmf:
+        if not _DTMF_KEYS.fullmatch(keys) or pause_ms < 0:
+            raise ValueError(f"bad DTMF step {(pause_ms, keys)!r}")
+        # play_dtmf plays in its own thread, after 400 ms of filler packets, 250 ms per key by default
+        steps.append(f'  <pause milliseconds="{pause_ms}"/>')
+        steps.append(f'  <nop><action><exec play_dtmf="{keys}"/></action></nop>')
+    template = (SCENARIO_DIR / CALL_SCENARIOS["dtmf_caller_bye"]).read_text()
+    path = workdir / "call_dtmf.xml"
+    path.write_text(template.replace("@DTMF_STEPS@", "\n".join(steps)))
+    return path
 
 
 async def run_calls(

@@ -144,6 +144,11 @@ class Settings(BaseSettings):
         return self.recording.dir or self.data_dir / "asterisk" / "instance" / "spool" / "recording"
 
     @property
+    def sounds_dir(self) -> Path:
+        """Where uploaded prompts are kept (the managed Asterisk plays them from there)."""
+        return self.data_dir / "sounds"
+
+    @property
     def db_url(self) -> str:
         """The database URL in effect."""
         # WAL + synchronous=NORMAL: a commit survives a crash of the daemon, without an fsync per write

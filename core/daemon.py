@@ -22,6 +22,7 @@ from core.jobs import Jobs
 from core.services import Services
 from core.services.calls import CallLog
 from core.services.provisioning import Provisioner
+from core.services.validation import number_owner
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class Daemon:
         self.auth, self.extensions, self.forwarding = services.auth, services.extensions, services.forwarding
         self.trunks, self.caller_lists, self.groups = services.trunks, services.caller_lists, services.groups
         self.recordings, self.history = services.recordings, services.history
+        self.ivrs, self.queues = services.ivrs, services.queues
         self.call_log = CallLog(self.bus, node=socket.gethostname())
         self.jobs = Jobs()
         self.calls = CallManager(
@@ -57,6 +59,10 @@ class Daemon:
             voicemail_done=self.recordings.index_voicemail,
             schedule=services.schedules.info,
             recording_format=settings.recording.format,
+            ivr=self.ivrs.info,
+            queue=self.queues.info,
+            number_owner=number_owner,
+            publish=self.bus.publish,
         )
         self.ari = AriSupervisor(
             settings.asterisk,

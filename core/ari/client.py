@@ -40,7 +40,11 @@ class AriClient(Protocol):
     async def destroy_bridge(self, bridge_id: str) -> None: ...
     async def record_bridge(self, bridge_id: str, name: str, fmt: str) -> None: ...
     async def stop_recording(self, name: str) -> None: ...
-    async def play(self, channel_id: str, media: str) -> None: ...
+    async def play(self, channel_id: str, media: str | list[str], playback_id: str | None = None) -> None: ...
+    async def stop_playback(self, playback_id: str) -> None: ...
+    async def start_moh(self, channel_id: str, moh_class: str) -> None: ...
+    async def stop_moh(self, channel_id: str) -> None: ...
+    async def ring_stop(self, channel_id: str) -> None: ...
     async def record_channel(
         self, channel_id: str, name: str, fmt: str, max_seconds: int, max_silence: int
     ) -> None: ...
@@ -130,9 +134,32 @@ class AsyncariClient:
     async def stop_recording(self, name: str) -> None:
         await self._op("stop recording", self._ari.recordings.stop, recordingName=name)
 
-    async def play(self, channel_id: str, media: str) -> None:
-        """Queue a playback (the channel's later operations wait for it)."""
-        await self._op("play", self._ari.channels.play, channelId=channel_id, media=media)
+    async def play(self, channel_id: str, media: str | list[str], playback_id: str | None = None) -> None:
+        """Queue a playback of one or more media URIs in turn (the channel's later operations wait for
+        it). With `playback_id`, its PlaybackFinished event can be told apart from others."""
+        media = ",".join(media) if isinstance(media, list) else media
+        if playback_id is None:
+            await self._op("play", self._ari.channels.play, channelId=channel_id, media=media)
+        else:
+            await self._op(
+                "play",
+                self._ari.channels.playWithId,
+                channelId=channel_id,
+                playbackId=playback_id,
+                media=media,
+            )
+
+    async def stop_playback(self, playback_id: str) -> None:
+        await self._op("stop playback", self._ari.playbacks.stop, playbackId=playback_id)
+
+    async def start_moh(self, channel_id: str, moh_class: str) -> None:
+        await self._op("start moh", self._ari.channels.startMoh, channelId=channel_id, mohClass=moh_class)
+
+    async def stop_moh(self, channel_id: str) -> None:
+        await self._op("stop moh", self._ari.channels.stopMoh, channelId=channel_id)
+
+    async def ring_stop(self, channel_id: str) -> None:
+        await self._op("stop ringing", self._ari.channels.ringStop, channelId=channel_id)
 
     async def record_channel(
         self, channel_id: str, name: str, fmt: str, max_seconds: int, max_silence: int

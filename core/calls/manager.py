@@ -9,6 +9,7 @@ touches another, and any exception leaves the caller hung up and the record clos
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import logging
@@ -21,10 +22,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.ari.client import AriClient, AriError, ChannelGone
+from core.calls.queues import QueueBoard, QueueRuntime, Waiter
 from core.config import CallSettings
 from core.errors import DomainError, NotFound, PermissionDenied
-from core.events import DomainEvent, ExtensionAdded, ExtensionRemoved, ExtensionUpdated, ForwardingChanged
-from core.models import Call, CallLeg, Extension, InboundRoute, Trunk
+from core.events import (
+    DomainEvent,
+    ExtensionAdded,
+    ExtensionRemoved,
+    ExtensionUpdated,
+    ForwardingChanged,
+    QueueAgentLoggedIn,
+    QueueAgentLoggedOut,
+    QueueAgentPaused,
+    QueueChanged,
+)
+from core.models import Call, CallLeg, Extension, InboundRoute, Queue, Trunk
 from core.routing import (
     REFUSALS,
     Blocked,
@@ -33,9 +45,12 @@ from core.routing import (
     DialExtension,
     DialExternal,
     Disposition,
+    EnterIvr,
     ExtensionInfo,
     Forward,
+    ForwardCondition,
     GroupInfo,
+    JoinQueue,
     LeaveVoicemail,
     OutboundPermission,
     RecordingPolicy,
@@ -64,6 +79,8 @@ from core.routing import (
     to_e164,
 )
 from core.routing.destinations import Destination, parse_destination
+from core.routing.ivr import DIGIT_WAIT, INVALID_PROMPT, Input, IvrInfo, MenuStep, digits_complete, pressed
+from core.routing.queues import QueueInfo, announcement
 from core.services.calls import CallLog
 from core.services.provisioning import ENDPOINT_EVENTS, sip_host, trunk_endpoint_id
 
@@ -74,6 +91,9 @@ CHANNEL_PREFIX = "pbx-"
 VOICEMAIL_MAX_SECONDS = 180  # a message longer than this is cut
 VOICEMAIL_MAX_SILENCE = 10  # seconds of silence that end a message  # ids of the channels we originate
 BRIDGE_PREFIX = "pbx-bridge-"
+PLAYBACK_PREFIX = "pbx-playback-"
+PROMPT_LIMIT = 300  # seconds a menu prompt may play before the menu stops waiting for its end
+QUEUE_LOOK_AGAIN = 1.0  # seconds between a waiting caller's looks for a ready agent, wake-ups aside
 # Events after which a channel is of no more use to a flow.
 _GONE = {"StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"}
 
@@ -152,6 +172,13 @@ class _CallFlow:
         self.recording_name: str | None = None
         self.policy = RecordingPolicy.NEVER
         self.legs: dict[str, asyncio.Future[CallLeg]] = {}  # written in the background, in order
+        self.answered = False  # the caller's channel is answered (by an IVR, a queue, voicemail or a callee)
+        self.answered_number: str | None = None  # who the caller is talking to
+        self.holding: str | None = None  # the music on hold class the caller hears, if any
+        self.playback: str | None = None  # the playback the caller hears (a prompt or an announcement)
+        # set while a queue offers this caller to agents: told who answered, and who did not (and why)
+        self.on_answer: Callable[[str], None] | None = None
+        self.on_unanswered: Callable[[str, int | None], None] | None = None
 
     @property
     def client(self) -> AriClient:
@@ -214,6 +241,18 @@ class _CallFlow:
             elif isinstance(decision, LeaveVoicemail):
                 await self._voicemail(decision.mailbox)
                 return
+            elif isinstance(decision, EnterIvr):
+                chosen = await self._ivr(decision.ivr)
+                if chosen is None:  # the caller hung up in the menu
+                    return
+                visited = []  # the caller chose: a new route, where going back to a menu is no loop
+                decision = chosen
+            elif isinstance(decision, JoinQueue):
+                visited.append(f"queue:{decision.queue}")
+                queued = await self._queue(decision.queue)
+                if queued is None:
+                    return
+                decision = queued
             else:
                 visited.append(decision.number)
                 outcome = await self._ring([self._target(decision)], self._ring_seconds(decision))
@@ -274,12 +313,20 @@ class _CallFlow:
             return decide_schedule(schedule, datetime.now(UTC))
         if target.startswith("voicemail:"):
             return LeaveVoicemail(target.removeprefix("voicemail:"))
+        if target.startswith("ivr:"):
+            return EnterIvr(target.removeprefix("ivr:"))
+        if target.startswith("queue:"):
+            return JoinQueue(target.removeprefix("queue:"))
         if target.startswith("group:"):
             group = await self.m.group(target.removeprefix("group:"))
             if group is None:  # deleted since it was configured
                 return REFUSALS[Disposition.UNAVAILABLE]
             return plan_group(group, self._can_take_a_call, random.shuffle)
         info = self.m.directory.get(target)
+        if info is None:  # the number of an IVR or a queue?
+            owner = await self.m.number_owner(target)
+            if owner is not None:
+                return await self._decide(owner)
         online = self.m.endpoints.get(target) == "online"
         decision: Decision = self.m.decide(self.caller_number, target, info, online)
         return decision
@@ -414,6 +461,7 @@ class _CallFlow:
                 self._add_leg(callee, "callee", target.leg_endpoint)
                 await self._end_leg(callee, Disposition.UNAVAILABLE.value, None)
                 outcomes.append(REFUSALS[Disposition.UNAVAILABLE])
+                self._unanswered(target.number, None)
                 continue
             self._add_leg(callee, "callee", target.leg_endpoint)
             ringing[callee] = target
@@ -431,34 +479,254 @@ class _CallFlow:
             remaining = deadline - asyncio.get_running_loop().time()
             event = await self.next_event(max(remaining, 0))
             if event is None:  # rang long enough
-                for callee in list(ringing):
+                for callee, target in list(ringing.items()):
                     await self._stop_ringing(callee, Disposition.NO_ANSWER, 19)
+                    self._unanswered(target.number, None)
                 return REFUSALS[Disposition.NO_ANSWER]
             chan = (event.get("channel") or {}).get("id")
             kind = event["type"]
             if chan == self.caller_id and kind in _GONE:
                 await self._cancelled(event.get("cause"))
                 return None
+            if kind == "PlaybackFinished":
+                await self._playback_finished(event)
             if chan in ringing and kind == "StasisStart":
                 answered = ringing.pop(chan)
                 for other in list(ringing):  # the others stop ringing
                     await self._stop_ringing(other, Disposition.ANSWERED_ELSEWHERE, 26)
                 await self._ringing_caller
                 try:
-                    await self.client.answer(self.caller_id)  # first: the 200 OK the caller waits for
+                    await self._connect_caller()  # first: the 200 OK the caller waits for
                 except ChannelGone:  # the caller hung up just as the callee answered
                     ringing[chan] = answered  # so that it is hung up with the rest
                     await self._cancelled(None)
                     return None
-                self.callee_id = chan
+                self.callee_id, self.answered_number = chan, answered.number
+                if self.on_answer is not None:
+                    self.on_answer(answered.number)
                 await self._bridge(chan, answered.number)
                 return None
             if chan in ringing and kind in ("ChannelDestroyed", "ChannelHangupRequest"):
-                del ringing[chan]
+                target = ringing.pop(chan)
                 outcome = outcome_of_unanswered_leg(event.get("cause"))
                 await self._end_leg(chan, outcome.disposition.value, event.get("cause"))
                 outcomes.append(outcome)
+                self._unanswered(target.number, event.get("cause"))
         return combined_outcome(outcomes)
+
+    def _unanswered(self, number: str, cause: int | None) -> None:
+        if self.on_unanswered is not None:
+            self.on_unanswered(number, cause)
+
+    # -- what an answered caller hears while nobody talks to them -------------------------------------
+    async def _answer_caller(self) -> None:
+        if not self.answered:
+            await self.client.answer(self.caller_id)
+            self.answered = True
+
+    async def _connect_caller(self) -> None:
+        """A callee answered: answer the caller, or stop what the answered caller hears while waiting."""
+        if not self.answered:
+            await self._answer_caller()
+            return
+        with contextlib.suppress(AriError):  # the ringback tone played to an answered caller
+            await self.client.ring_stop(self.caller_id)
+        await self._stop_hold()
+
+    async def _hold(self, music: str) -> None:
+        try:
+            await self.client.start_moh(self.caller_id, music)
+            self.holding = music
+        except ChannelGone:
+            raise
+        except AriError:  # silence is better than losing the caller
+            logger.exception("call %s: no music on hold (class %s)", self.live.call_id, music)
+
+    async def _stop_hold(self) -> None:
+        """Stop the music on hold and any announcement."""
+        if self.playback is not None:
+            with contextlib.suppress(AriError):
+                await self.client.stop_playback(self.playback)
+            self.playback = None
+        if self.holding is not None:
+            with contextlib.suppress(AriError):
+                await self.client.stop_moh(self.caller_id)
+            self.holding = None
+
+    async def _play(self, media: str | list[str]) -> str:
+        """Play to the caller; returns the playback's id (its PlaybackFinished event carries it)."""
+        playback = f"{PLAYBACK_PREFIX}{uuid.uuid4()}"
+        await self.client.play(self.caller_id, media, playback)
+        self.playback = playback
+        return playback
+
+    async def _playback_finished(self, event: Event) -> None:
+        """A waiting caller's announcement ended: the music on hold goes on."""
+        if (event.get("playback") or {}).get("id") != self.playback:
+            return
+        self.playback = None
+        if self.holding is not None:
+            with contextlib.suppress(AriError):
+                await self.client.start_moh(self.caller_id, self.holding)
+
+    # -- IVR menus --------------------------------------------------------------------------------
+    async def _ivr(self, name: str) -> Decision | None:
+        """Play the menu until the caller chooses; the decision for their choice (None: they hung up)."""
+        menu = await self.m.ivr(name)
+        if menu is None:  # removed since it was configured
+            return REFUSALS[Disposition.UNAVAILABLE]
+        await self._answer_caller()
+        self.live.state = "ivr"
+        if self.live.answered_at is None:
+            self.live.answered_at = datetime.now(UTC)
+        numbers = [n for n, info in self.m.directory.items() if info.enabled]
+        plays = repeats = 0
+        while plays < menu.attempts:
+            plays += 1
+            step, digits = await self._menu_choice(menu, numbers)
+            if step is None:
+                await self._cancelled(None)
+                return None
+            if step.input is Input.REPEAT and repeats < 10:  # a caller can't keep the menu forever
+                plays, repeats = plays - 1, repeats + 1
+            elif step.input is Input.CHOSEN and step.destination is not None:
+                return await self._menu_destination(f"ivr:{name} {digits}", step.destination)
+            elif step.input is Input.INVALID:
+                await self.client.play(self.caller_id, INVALID_PROMPT)  # the menu follows it
+        return await self._menu_destination(f"ivr:{name} no choice", menu.fallback)
+
+    async def _menu_destination(self, reason: str, destination: Destination) -> Decision:
+        self._publish_in_order(functools.partial(self._rerouted, Rerouted(reason, destination)))
+        target = destination_target(destination)
+        return target if isinstance(target, Refusal) else await self._decide(target)
+
+    async def _menu_choice(self, menu: IvrInfo, numbers: list[str]) -> tuple[MenuStep | None, str]:
+        """Play the menu once and collect the caller's keys: (their choice, the keys), or (None, "")
+        when the caller hung up. Pressing a key cuts the prompt short."""
+        loop = asyncio.get_running_loop()
+        playback = await self._play(menu.prompt)
+        digits, choice_deadline = "", loop.time() + PROMPT_LIMIT
+        while True:
+            waiting = DIGIT_WAIT if digits else max(choice_deadline - loop.time(), 0)
+            event = await self.next_event(waiting)
+            if event is None:
+                if digits:
+                    return digits_complete(menu, digits, numbers), digits
+                if self.playback is None:
+                    return MenuStep(Input.NOTHING), ""
+                self.playback, choice_deadline = None, loop.time() + menu.timeout  # no end reported
+                continue
+            kind, chan = event["type"], (event.get("channel") or {}).get("id")
+            if chan == self.caller_id and kind in _GONE:
+                return None, ""
+            if kind == "PlaybackFinished" and (event.get("playback") or {}).get("id") == playback:
+                self.playback, choice_deadline = None, loop.time() + menu.timeout
+            elif kind == "ChannelDtmfReceived" and chan == self.caller_id:
+                if self.playback is not None:
+                    await self._stop_hold()
+                digits += str(event.get("digit", ""))
+                step = pressed(menu, digits, numbers)
+                if step.input is not Input.MORE:
+                    return step, digits
+
+    # -- queues -----------------------------------------------------------------------------------
+    def _wake(self) -> None:
+        self.queue.put_nowait({"type": "QueueWake"})
+
+    async def _queue(self, name: str) -> Decision | None:
+        """Wait in the queue, offered to agents as they are free, until one answers (None: the call is
+        over) or the caller overflows (a Forward to the overflow destination)."""
+        board = self.m.queues
+        runtime = await board.open(name)
+        if runtime is None:  # removed since it was configured
+            return REFUSALS[Disposition.UNAVAILABLE]
+        info = runtime.info
+        self.recording_policies.append(info.recording)
+        if not runtime.has_agents_logged_in():
+            return self._overflow(info, ForwardCondition.UNAVAILABLE, Disposition.UNAVAILABLE)
+        await self._answer_caller()
+        await self._hold(info.music)
+        self.live.state = "queued"
+        waiter = board.join(runtime, self.live.call_id, self.caller_number, self._wake)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + info.max_wait
+        announce_at = loop.time() + info.announce_every if info.announce_every else math.inf
+        try:
+            while True:
+                info, now = runtime.info, loop.time()
+                if now >= deadline:
+                    board.leave(runtime, waiter, "timeout")
+                    return self._overflow(info, ForwardCondition.NO_ANSWER, Disposition.NO_ANSWER)
+                if not runtime.has_agents_logged_in():
+                    board.leave(runtime, waiter, "no_agents")
+                    return self._overflow(info, ForwardCondition.UNAVAILABLE, Disposition.UNAVAILABLE)
+                agents = board.offer(runtime, waiter)
+                if agents:
+                    if not await self._offer(runtime, waiter, agents, deadline - now):
+                        return None
+                    continue
+                if now >= announce_at and self.playback is None:
+                    with contextlib.suppress(AriError):  # the caller may have just left: seen next
+                        await self._announce(runtime, waiter)
+                    announce_at = now + info.announce_every
+                event = await self.next_event(min(deadline, announce_at, now + QUEUE_LOOK_AGAIN) - now)
+                if event is None:
+                    continue
+                if (event.get("channel") or {}).get("id") == self.caller_id and event["type"] in _GONE:
+                    board.leave(runtime, waiter, "abandoned")
+                    await self._cancelled(event.get("cause"))
+                    return None
+                if event["type"] == "PlaybackFinished":
+                    await self._playback_finished(event)
+        finally:
+            board.leave(runtime, waiter, "abandoned")  # only if still waiting (a failure)
+            if self.callee_id is None:
+                await self._stop_hold()
+
+    def _overflow(self, info: QueueInfo, condition: ForwardCondition, outcome: Disposition) -> Forward:
+        return Forward(f"queue:{info.name}", condition, info.overflow, REFUSALS[outcome])
+
+    async def _announce(self, runtime: QueueRuntime, waiter: Waiter) -> None:
+        """Tell a waiting caller their position (and the expected wait), then back to the music."""
+        media = announcement(runtime.position(waiter), runtime.expected_wait(waiter))
+        if self.holding is not None:
+            with contextlib.suppress(AriError):
+                await self.client.stop_moh(self.caller_id)
+        await self._play(media)
+
+    async def _offer(self, runtime: QueueRuntime, waiter: Waiter, agents: list[str], left: float) -> bool:
+        """Ring these agents for the caller. False when the call is over (answered and ended, or the
+        caller hung up); True when nobody answered and the caller waits on."""
+        board, info = self.m.queues, runtime.info
+        targets: list[_Target] = []
+        for number in agents:
+            agent = info.agent(number)
+            if agent is not None and agent.remote:
+                dial = decide_forward_external(number, await self._trunk())
+                if isinstance(dial, Refusal):  # no trunk to reach the remote agent now
+                    board.unanswered(runtime, number, None)
+                    continue
+                targets.append(self._target(dial))
+            else:
+                targets.append(self._target(DialExtension(number)))
+        timeouts = [a.timeout or info.agent_timeout for n in agents if (a := info.agent(n)) is not None]
+        seconds = min(max(timeouts, default=info.agent_timeout), max(left, 1))
+        self.on_answer = functools.partial(board.answered, runtime, waiter)
+        self.on_unanswered = functools.partial(board.unanswered, runtime)
+        try:
+            outcome = await self._ring(targets, seconds) if targets else REFUSALS[Disposition.UNAVAILABLE]
+        finally:
+            self.on_answer = self.on_unanswered = None
+        if outcome is not None:
+            board.release(runtime, waiter)
+            return True
+        if self.answered_number is not None:  # the call with the agent is over: they wrap up
+            talk = (datetime.now(UTC) - (self.live.answered_at or datetime.now(UTC))).total_seconds()
+            number, self.answered_number = self.answered_number, None
+            board.finished(runtime, number, talk)
+        else:
+            board.leave(runtime, waiter, "abandoned")
+        return False
 
     async def _stop_ringing(self, callee: str, disposition: Disposition, cause: int) -> None:
         await self._hangup_quietly(callee)
@@ -468,7 +736,7 @@ class _CallFlow:
     async def _voicemail(self, mailbox: str) -> None:
         """Answer, play the greeting, and record the caller's message until they hang up (or press #)."""
         name = f"vm-{self.live.call_id}"
-        await self.client.answer(self.caller_id)
+        await self._answer_caller()
         self.live.state, self.live.answered_at = "voicemail", datetime.now(UTC)
         # ARI runs a channel's operations in order: the recording starts when the greeting ends
         await self.client.play(self.caller_id, "sound:vm-intro")
@@ -524,6 +792,7 @@ class _CallFlow:
         await self.client.add_to_bridge(self.bridge_id, [self.caller_id, callee])
         self.policy = self._recording_policy(answered_by)
         self.live.state, self.live.answered_at = "up", datetime.now(UTC)
+        self.m.queues.refresh()  # the callee (and an internal caller) are now busy for queues
         if self.policy is RecordingPolicy.ALWAYS:
             try:
                 await self.start_recording()
@@ -565,6 +834,8 @@ class _CallFlow:
         return event.get("cause")
 
     async def _ring_caller(self) -> None:
+        if self.holding is not None:  # a queue caller keeps the music until an agent answers
+            return
         with contextlib.suppress(AriError):  # a caller who already left needs no ringing
             await self.client.ring(self.caller_id)
 
@@ -637,6 +908,22 @@ async def _no_schedule(name: str) -> ScheduleInfo | None:
     return None
 
 
+async def _no_ivr(name: str) -> IvrInfo | None:
+    return None
+
+
+async def _no_queue(name: str) -> QueueInfo | None:
+    return None
+
+
+async def _no_owner(number: str) -> str | None:
+    return None
+
+
+async def _ignore_event(event: DomainEvent) -> None:
+    return None
+
+
 class CallNotUp(DomainError):
     """The call is not (or no longer) answered."""
 
@@ -646,7 +933,15 @@ class CallManager:
 
     #: the ARI events the flows act on; Asterisk is asked to send no others
     ARI_EVENTS = frozenset(
-        {"StasisStart", "StasisEnd", "ChannelHangupRequest", "ChannelDestroyed", "EndpointStateChange"}
+        {
+            "StasisStart",
+            "StasisEnd",
+            "ChannelHangupRequest",
+            "ChannelDestroyed",
+            "EndpointStateChange",
+            "ChannelDtmfReceived",
+            "PlaybackFinished",
+        }
     )
 
     def __init__(
@@ -663,6 +958,10 @@ class CallManager:
         voicemail_done: Callable[[Call, str, str, str], Awaitable[object]] | None = None,
         schedule: Callable[[str], Awaitable[ScheduleInfo | None]] | None = None,
         recording_format: str = "wav",
+        ivr: Callable[[str], Awaitable[IvrInfo | None]] | None = None,
+        queue: Callable[[str], Awaitable[QueueInfo | None]] | None = None,
+        number_owner: Callable[[str], Awaitable[str | None]] | None = None,
+        publish: Callable[[DomainEvent], Awaitable[object]] | None = None,
     ) -> None:
         self.log = log
         self.settings = settings
@@ -675,6 +974,9 @@ class CallManager:
         self.voicemail_done = voicemail_done or _ignore_voicemail
         self.schedule = schedule or _no_schedule
         self.recording_format = recording_format
+        self.ivr = ivr or _no_ivr
+        self.number_owner = number_owner or _no_owner  # "ivr:main" / "queue:support" for their numbers
+        self.queues = QueueBoard(queue or _no_queue, self._online, self._in_a_call, publish or _ignore_event)
         self.decide = decide
         self.client: AriClient | None = None
         self.live: dict[str, LiveCall] = {}
@@ -682,6 +984,7 @@ class CallManager:
         self.directory: dict[str, ExtensionInfo] = {}  # internal numbers, kept in step by events
         self.endpoints: dict[str, str] = {}  # PJSIP endpoint → "online" | "offline", from ARI
         self._flows: dict[str, _CallFlow] = {}  # channel id → flow
+        self._recent_events: collections.deque[tuple[Any, ...]] = collections.deque(maxlen=64)
         self._tasks: set[asyncio.Task[None]] = set()
         self._stasis_dispatch: dict[str, Callable[[Event, list[str]], Awaitable[None] | None]] = {
             "internal": self._start_internal,
@@ -692,12 +995,18 @@ class CallManager:
     # -- ARI side -------------------------------------------------------------------------------
     def on_ari_event(self, event: Event) -> None:
         """Route one raw ARI event. Must stay synchronous and fast (it runs in the ARI pump)."""
+        if self._seen_before(event):
+            return
         channel_id = (event.get("channel") or {}).get("id")
         if event.get("type") == "EndpointStateChange":
             endpoint = event.get("endpoint") or {}
             if endpoint.get("technology") == "PJSIP":
                 self.endpoints[endpoint.get("resource", "")] = endpoint.get("state", "unknown")
+                self.queues.refresh()
             return
+        if event.get("type") == "PlaybackFinished":  # addressed by its target, "channel:<id>"
+            target = str((event.get("playback") or {}).get("target_uri", ""))
+            channel_id = target.removeprefix("channel:") if target.startswith("channel:") else None
         if event.get("type") == "StasisStart":
             args = [str(a) for a in event.get("args") or []]
             handler = self._stasis_dispatch.get(args[0] if args else "", self._start_unknown)
@@ -706,6 +1015,23 @@ class CallManager:
         flow = self._flows.get(channel_id or "")
         if flow is not None:
             flow.queue.put_nowait(event)
+
+    def _seen_before(self, event: Event) -> bool:
+        """Asterisk sends a channel's events once for our app and once more for the endpoint
+        subscription (registrations): a key pressed must count once. Events are told apart by type,
+        timestamp (microseconds), channel or playback, and key."""
+        if event.get("type") not in ("ChannelDtmfReceived", "PlaybackFinished"):
+            return False  # the others are idempotent for the flows
+        key = (
+            event.get("type"),
+            event.get("timestamp"),
+            (event.get("channel") or event.get("playback") or {}).get("id"),
+            event.get("digit"),
+        )
+        if key in self._recent_events:
+            return True
+        self._recent_events.append(key)
+        return False
 
     def _start_internal(self, event: Event, args: list[str]) -> None:
         self._start(event, args[0] if args else "", inbound=False)
@@ -749,6 +1075,19 @@ class CallManager:
                 del self._flows[channel_id]
         if flow.live:
             self.live.pop(flow.live.call_id, None)
+        self.queues.refresh()  # its numbers may be free for queue calls again
+
+    def _online(self, number: str) -> bool:
+        return self.endpoints.get(number) == "online"
+
+    def _in_a_call(self, number: str) -> bool:
+        """Whether an internal (or a remote agent's) number is on a call: answered, or calling out."""
+        for flow in set(self._flows.values()):
+            if flow.answered_number == number and flow.live.state == "up":
+                return True
+            if not flow.inbound and flow.caller_number == number:
+                return True
+        return False
 
     # -- actions on live calls -------------------------------------------------------------------
     def _flow_of(self, call_id: str) -> _CallFlow:
@@ -770,7 +1109,8 @@ class CallManager:
 
     # -- connection lifecycle -------------------------------------------------------------------
     async def load_directory(self) -> None:
-        """Read the internal numbers routing needs (at start; events keep it current)."""
+        """Read the internal numbers and queues routing needs (at start; events keep them current)."""
+        await self.queues.open_all([q.name for q in await Queue.all().order_by("name")])
         self.directory = {}
         for e in await Extension.all().prefetch_related("forwarding"):
             rules = {
@@ -806,6 +1146,8 @@ class CallManager:
             self.directory.pop(event.number, None)
         elif isinstance(event, ForwardingChanged) and known:
             self.directory[event.number] = replace(known, forwarding=forward_rules(event.rules))
+        elif isinstance(event, QueueChanged | QueueAgentLoggedIn | QueueAgentLoggedOut | QueueAgentPaused):
+            self.queues.reload(event.queue)
 
     async def resync(self, client: AriClient) -> None:
         """After a (re)connect: refresh registrations, and tell flows about channels that vanished."""
@@ -861,6 +1203,7 @@ class CallManager:
 
     async def close(self) -> None:
         """Stop all flows (daemon shutdown); their records are closed as interrupted at next start."""
+        self.queues.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -64,7 +64,8 @@ class CallerBlocked(_CallEvent):
 
 
 class CallRerouted(_CallEvent):
-    """An outside caller was sent to `destination` by a rule of their own (`reason`: whitelist, anonymous)."""
+    """The call was sent to `destination` by a rule (`reason`): the caller's own (whitelist, anonymous), a
+    schedule ("schedule:office open"), or a choice in an IVR menu ("ivr:main 1", "ivr:main no choice")."""
 
     type: Literal["CallRerouted"] = "CallRerouted"
     reason: str
@@ -152,6 +153,72 @@ class ScheduleChanged(DomainEvent):
     open: bool
 
 
+class QueueCallerJoined(DomainEvent):
+    """A caller started waiting in a queue, at `position` (1 = next)."""
+
+    type: Literal["QueueCallerJoined"] = "QueueCallerJoined"
+    call_id: str
+    queue: str
+    caller: str
+    position: int
+
+
+class QueueCallerLeft(DomainEvent):
+    """A caller stopped waiting: `reason` is answered, abandoned (hung up), timeout or no_agents."""
+
+    type: Literal["QueueCallerLeft"] = "QueueCallerLeft"
+    call_id: str
+    queue: str
+    caller: str
+    reason: str
+    waited_seconds: float
+    agent: str | None = None  # who answered
+
+
+class QueueAgentStateChanged(DomainEvent):
+    """An agent's live state in a queue changed (ready, ringing, in_queue_call, busy_elsewhere,
+    unregistered, delayed, wrapup, paused, logged_out)."""
+
+    type: Literal["QueueAgentStateChanged"] = "QueueAgentStateChanged"
+    queue: str
+    agent: str
+    state: str
+    previous: str | None = None
+
+
+class QueueAgentLoggedIn(DomainEvent):
+    """An agent logged in to a queue (or was added to it logged in)."""
+
+    type: Literal["QueueAgentLoggedIn"] = "QueueAgentLoggedIn"
+    queue: str
+    agent: str
+
+
+class QueueAgentLoggedOut(DomainEvent):
+    """An agent logged out of a queue (or was removed from it)."""
+
+    type: Literal["QueueAgentLoggedOut"] = "QueueAgentLoggedOut"
+    queue: str
+    agent: str
+
+
+class QueueAgentPaused(DomainEvent):
+    """An agent paused (or resumed) taking calls from a queue."""
+
+    type: Literal["QueueAgentPaused"] = "QueueAgentPaused"
+    queue: str
+    agent: str
+    paused: bool
+
+
+class QueueChanged(DomainEvent):
+    """A queue's settings or agents changed, or it was removed (`removed`)."""
+
+    type: Literal["QueueChanged"] = "QueueChanged"
+    queue: str
+    removed: bool = False
+
+
 AnyEvent = Annotated[
     CallStarted
     | CallRinging
@@ -166,7 +233,14 @@ AnyEvent = Annotated[
     | ExtensionUpdated
     | ExtensionRemoved
     | ForwardingChanged
-    | ScheduleChanged,
+    | ScheduleChanged
+    | QueueCallerJoined
+    | QueueCallerLeft
+    | QueueAgentStateChanged
+    | QueueAgentLoggedIn
+    | QueueAgentLoggedOut
+    | QueueAgentPaused
+    | QueueChanged,
     Field(discriminator="type"),
 ]
 _adapter: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)

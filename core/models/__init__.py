@@ -331,7 +331,7 @@ class Ivr(Model):
     name = fields.CharField(max_length=32, unique=True)
     number = fields.CharField(max_length=4, null=True, unique=True)  # an internal number that reaches it
     prompt = fields.CharField(max_length=255)  # ARI media URI, e.g. sound:NAME
-    options = fields.JSONField(default=dict)  # key to destination
+    options: dict[str, str] = fields.JSONField(default=dict)  # type: ignore[assignment]  # key to destination
     direct_dial = fields.BooleanField(default=False)
     timeout = fields.IntField(default=5)  # seconds to wait for a choice after the prompt
     attempts = fields.IntField(default=3)  # plays of the menu before the fallback

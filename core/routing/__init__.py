@@ -431,7 +431,31 @@ class Scheduled:
     destination: Destination
 
 
-Decision = Refusal | DialExtension | DialExternal | Forward | RingGroup | LeaveVoicemail | Scheduled
+@dataclass(frozen=True)
+class EnterIvr:
+    """Answer and let the caller choose in the IVR menu `ivr`."""
+
+    ivr: str
+
+
+@dataclass(frozen=True)
+class JoinQueue:
+    """Answer and let the caller wait in `queue` for an agent."""
+
+    queue: str
+
+
+Decision = (
+    Refusal
+    | DialExtension
+    | DialExternal
+    | Forward
+    | RingGroup
+    | LeaveVoicemail
+    | Scheduled
+    | EnterIvr
+    | JoinQueue
+)
 
 
 def plan_group(

@@ -12,7 +12,9 @@ from core.services.calls import CallHistory
 from core.services.extensions import ExtensionService
 from core.services.forwarding import ForwardingService
 from core.services.groups import GroupService
+from core.services.ivr import IvrService
 from core.services.provisioning import Provisioner
+from core.services.queues import QueueService
 from core.services.recordings import RecordingService
 from core.services.schedules import ScheduleService
 from core.services.trunks import TrunkService
@@ -28,6 +30,8 @@ class Services:
     trunks: TrunkService
     caller_lists: CallerListService
     groups: GroupService
+    ivrs: IvrService
+    queues: QueueService
     recordings: RecordingService
     schedules: ScheduleService
     history: CallHistory
@@ -43,6 +47,8 @@ class Services:
             trunks=TrunkService(auth, provisioner),
             caller_lists=CallerListService(auth),
             groups=GroupService(auth),
+            ivrs=IvrService(auth, settings.sounds_dir),
+            queues=QueueService(auth, bus),
             recordings=RecordingService(auth, bus, settings.recordings_dir, settings.recording.format),
             schedules=ScheduleService(auth, bus),
             history=CallHistory(auth),

@@ -16,9 +16,20 @@ logger = logging.getLogger(__name__)
 # Organisation-level roles. Group- and number-level scopes come with the permissions issue.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(
-        {"extensions.read", "extensions.write", "calls.read", "calls.record", "events.read", "system.read"}
+        {
+            "extensions.read",
+            "extensions.write",
+            "calls.read",
+            "calls.record",
+            "queues.agent",
+            "events.read",
+            "system.read",
+        }
     ),
-    "operator": frozenset({"extensions.read", "calls.read", "calls.record", "events.read", "system.read"}),
+    # operators run the floor: they log queue agents in and out and pause them
+    "operator": frozenset(
+        {"extensions.read", "calls.read", "calls.record", "queues.agent", "events.read", "system.read"}
+    ),
     "viewer": frozenset({"calls.read", "events.read", "system.read"}),
 }
 

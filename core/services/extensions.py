@@ -19,7 +19,7 @@ from core.models import Extension
 from core.routing import OutboundPermission
 from core.services.auth import Actor, AuthService
 from core.services.provisioning import Provisioner
-from core.services.validation import validate_e164
+from core.services.validation import number_owner, validate_e164
 
 E = TypeVar("E", bound=ExtensionEvent)
 
@@ -138,6 +138,9 @@ class ExtensionService:
         number, name = validate_number(number), validate_name(name)
         password = validate_password(password) if password is not None else generate_password()
         await self._auth.authorize(actor, "extensions.write", number)
+        owner = await number_owner(number)
+        if owner is not None:
+            raise Conflict(f"internal number {number} is already used by {owner}")
         try:
             async with in_transaction():
                 ext = await Extension.create(number=number, name=name, sip_password=password, enabled=enabled)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from core.errors import InvalidInput
 from core.events import EventBus, ExtensionUpdated, RecordingSaved, VoicemailLeft
-from core.models import Call, Extension, Group, InboundRoute, Recording, Voicemail
+from core.models import Call, Extension, Group, InboundRoute, Queue, Recording, Voicemail
 from core.routing import RecordingPolicy
 from core.services.auth import Actor, AuthService
 from core.services.extensions import extension_event, validate_number
@@ -148,7 +148,8 @@ class RecordingService:
         ]
 
     async def set_policy(self, actor: Actor, target: str, policy: str) -> str:
-        """Set the recording policy of `ext:101`, `group:sales` or a public number `+15550001000`."""
+        """Set the recording policy of `ext:101`, `group:sales`, `queue:support` or a public number
+        `+15550001000`."""
         value = _policy(policy).value
         await self._auth.authorize(actor, "extensions.write", f"recording:{target}")
         kind, _, key = target.partition(":")
@@ -161,10 +162,14 @@ class RecordingService:
                 await self._bus.publish(extension_event(ExtensionUpdated, ext))
         elif kind == "group":
             updated = await Group.filter(name=key.lower()).update(recording=value)
+        elif kind == "queue":
+            updated = await Queue.filter(name=key.lower()).update(recording=value)
         elif target.startswith("+"):
             updated = await InboundRoute.filter(did=target).update(recording=value)
         else:
-            raise InvalidInput(f"record what? {target!r}: use ext:101, group:sales or a routed +15550001000")
+            raise InvalidInput(
+                f"record what? {target!r}: use ext:101, group:sales, queue:support or a routed +15550001000"
+            )
         if not updated:
             raise InvalidInput(f"{target} does not exist")
         await self._auth.audit(actor, "recording.policy", target, {"policy": value})

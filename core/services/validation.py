@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.errors import InvalidInput, NotFound
-from core.models import Extension, Group, Schedule, Trunk
+from core.errors import Conflict, InvalidInput, NotFound
+from core.models import Extension, Group, Ivr, Queue, Schedule, Trunk
 from core.routing.destinations import (
     Destination,
     DestinationKind,
@@ -23,27 +23,30 @@ def validate_e164(number: str, what: str) -> str:
         ) from None
 
 
-# Destinations calls can be sent to today; the others arrive with queues, IVRs, voicemail and outside
-# forwarding, and are refused until then rather than accepted and silently dropped.
-ROUTABLE = {
-    DestinationKind.EXTENSION,
-    DestinationKind.GROUP,
-    DestinationKind.VOICEMAIL,
-    DestinationKind.SCHEDULE,
-    DestinationKind.EXTERNAL,
-    DestinationKind.BUSY,
-    DestinationKind.HANGUP,
-}
+async def number_owner(number: str) -> str | None:
+    """What a dialled internal number reaches when it is not a phone: "ivr:NAME" or "queue:NAME"."""
+    ivr = await Ivr.get_or_none(number=number)
+    if ivr is not None:
+        return f"ivr:{ivr.name}"
+    queue = await Queue.get_or_none(number=number)
+    return f"queue:{queue.name}" if queue is not None else None
+
+
+async def ensure_number_free(number: str, keep: str | None = None) -> None:
+    """Internal numbers are one namespace (phones, IVRs, queues): refuse one already in use, unless it is
+    `keep`'s own ("ivr:main")."""
+    owner = "ext" if await Extension.exists(number=number) else await number_owner(number)
+    if owner is not None and owner != keep:
+        used_by = "a phone" if owner == "ext" else owner
+        raise Conflict(f"internal number {number} is already used by {used_by}")
 
 
 async def routable_destination(text: str) -> Destination:
-    """A destination calls can be sent to now, and that exists."""
+    """A destination calls can be sent to, and that exists."""
     try:
         dest = parse_destination(text)
     except InvalidDestination as exc:
         raise InvalidInput(str(exc)) from None
-    if dest.kind not in ROUTABLE:
-        raise InvalidInput(f"sending calls to {dest.kind.value} destinations is not available yet")
     mailbox_or_number = dest.kind in (DestinationKind.EXTENSION, DestinationKind.VOICEMAIL)
     if mailbox_or_number and not await Extension.exists(number=dest.target):
         raise NotFound(f"internal number {dest.target} does not exist")
@@ -51,6 +54,10 @@ async def routable_destination(text: str) -> Destination:
         raise NotFound(f"group {dest.target} does not exist")
     if dest.kind is DestinationKind.SCHEDULE and not await Schedule.exists(name=dest.target):
         raise NotFound(f"schedule {dest.target} does not exist")
+    if dest.kind is DestinationKind.IVR and not await Ivr.exists(name=dest.target):
+        raise NotFound(f"IVR menu {dest.target} does not exist")
+    if dest.kind is DestinationKind.QUEUE and not await Queue.exists(name=dest.target):
+        raise NotFound(f"queue {dest.target} does not exist")
     if dest.kind is DestinationKind.EXTERNAL and not await Trunk.exists(enabled=True):
         raise NotFound(f"no trunk can reach {dest.target}: add one first (pbx trunk add)")
     return dest

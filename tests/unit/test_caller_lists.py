@@ -58,7 +58,7 @@ async def test_whitelist_with_personal_rules(lists):
     await lists.allow(ADMIN, "+15557650000")
     screened = await lists.lists()
     assert screened.whitelist == {"+15557654321": parse_destination("ext:103"), "+15557650000": None}
-    with pytest.raises(InvalidInput, match="not available yet"):
+    with pytest.raises(NotFound, match="queue vip does not exist"):
         await lists.allow(ADMIN, "+15557654321", destination="queue:vip")
     await lists.disallow(ADMIN, "+15557650000")
     assert [e.number for e in await lists.whitelist(ADMIN)] == ["+15557654321"]

@@ -47,7 +47,7 @@ async def test_set_replace_list_and_clear(forwarding):
         (("101", "busy", "ext:101"), {}, InvalidInput, "cannot forward to itself"),
         (("101", "busy", "ext:555"), {}, NotFound, "internal number 555 does not exist"),
         (("555", "busy", "ext:101"), {}, NotFound, "internal number 555 does not exist"),
-        (("101", "busy", "queue:support"), {}, InvalidInput, "not available yet"),
+        (("101", "busy", "queue:support"), {}, NotFound, "queue support does not exist"),
         (("101", "busy", "ext:102"), {"ring_seconds": 10}, InvalidInput, "only to no_answer"),
         (("101", "no_answer", "ext:102"), {"ring_seconds": 0}, InvalidInput, "between 1 and 300"),
     ],

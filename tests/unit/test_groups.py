@@ -64,7 +64,7 @@ async def test_a_number_is_in_one_group_at_most(groups):
         ({"timeout": 601}, InvalidInput, "group timeout must be between 1 and 600"),
         ({"fallback": "ext:555"}, NotFound, "internal number 555 does not exist"),
         ({"fallback": "group:sales"}, InvalidInput, "cannot fall back to itself"),
-        ({"fallback": "queue:vip"}, InvalidInput, "not available yet"),
+        ({"fallback": "queue:vip"}, NotFound, "queue vip does not exist"),
     ],
 )
 async def test_bad_group_settings(groups, kwargs, error, message):

@@ -7,7 +7,7 @@ import pytest
 
 from core.errors import InvalidInput
 from core.events import EventBus
-from core.models import Call, EventRecord, Recording
+from core.models import Call, EventRecord, Queue, Recording
 from core.routing import RecordingPolicy, recording_policy
 from core.services.auth import Actor, AuthService
 from core.services.extensions import ExtensionService
@@ -81,8 +81,13 @@ async def test_policies_by_target(service):
         await service.set_policy(ADMIN, "ext:101", "sometimes")
     with pytest.raises(InvalidInput, match="does not exist"):
         await service.set_policy(ADMIN, "group:nope", "always")
-    with pytest.raises(InvalidInput, match="record what"):
+    with pytest.raises(InvalidInput, match="queue:vip does not exist"):
         await service.set_policy(ADMIN, "queue:vip", "always")
+    await Queue.create(name="vip")
+    assert await service.set_policy(ADMIN, "queue:vip", "on_demand") == "on_demand"
+    assert (await Queue.get(name="vip")).recording == "on_demand"
+    with pytest.raises(InvalidInput, match="record what"):
+        await service.set_policy(ADMIN, "ivr:main", "always")
 
 
 async def test_voicemail_is_filed_and_announced(service, tmp_path):

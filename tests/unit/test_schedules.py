@@ -77,7 +77,7 @@ async def test_schedule_life(schedules):
         ({"timezone": "Mars/Olympus"}, InvalidInput, "unknown timezone"),
         ({"open_to": "ext:555"}, NotFound, "internal number 555"),
         ({"closed_to": "schedule:office"}, InvalidInput, "cannot send calls to itself"),
-        ({"closed_to": "queue:vip"}, InvalidInput, "not available yet"),
+        ({"closed_to": "queue:vip"}, NotFound, "queue vip does not exist"),
     ],
 )
 async def test_bad_schedules(schedules, kwargs, error, message):

@@ -75,7 +75,7 @@ async def test_routes(trunks):
     assert [(r.did, r.destination) for r in await trunks.routes(ADMIN)] == [("+15550001000", "busy")]
     with pytest.raises(NotFound, match="internal number 555"):
         await trunks.set_route(ADMIN, "+15550002000", "ext:555")
-    with pytest.raises(InvalidInput, match="not available yet"):
+    with pytest.raises(NotFound, match="IVR menu main does not exist"):
         await trunks.set_route(ADMIN, "+15550002000", "ivr:main")
     with pytest.raises(InvalidInput, match="public number '5550002000'"):
         await trunks.set_route(ADMIN, "5550002000", "ext:101")
