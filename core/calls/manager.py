@@ -191,6 +191,10 @@ class _CallFlow:
         return [self.caller_id, *self.dialled_ids]
 
     async def next_event(self, timeout: float | None) -> Event | None:
+        """The call's next event, or None after `timeout` seconds (at once when none is waiting and the
+        timeout has run out: wait_for would then drop a waiting event)."""
+        if timeout is not None and timeout <= 0:
+            return self.queue.get_nowait() if not self.queue.empty() else None
         try:
             return await asyncio.wait_for(self.queue.get(), timeout)
         except TimeoutError:
@@ -665,9 +669,10 @@ class _CallFlow:
                     if not await self._offer(runtime, waiter, agents, deadline - now):
                         return None
                     continue
-                if now >= announce_at and self.playback is None:
-                    with contextlib.suppress(AriError):  # the caller may have just left: seen next
-                        await self._announce(runtime, waiter)
+                if now >= announce_at:
+                    if self.playback is None:  # else the last one still plays: skip this one
+                        with contextlib.suppress(AriError):  # the caller may have just left: seen next
+                            await self._announce(runtime, waiter)
                     announce_at = now + info.announce_every
                 event = await self.next_event(min(deadline, announce_at, now + QUEUE_LOOK_AGAIN) - now)
                 if event is None:
