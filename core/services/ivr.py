@@ -16,7 +16,7 @@ from core.routing.destinations import DestinationKind, parse_destination
 from core.routing.ivr import KEY_RE, IvrInfo
 from core.services.auth import Actor, AuthService
 from core.services.extensions import validate_number
-from core.services.validation import ensure_number_free, routable_destination
+from core.services.validation import ensure_number_free, names_itself, routable_destination
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 # Asterisk's own sounds by name (sound:main-menu, sound:custom/menu), or an uploaded prompt
@@ -111,10 +111,9 @@ class IvrService:
         if repeat_key is not None:
             changes["repeat_key"] = _key(repeat_key) if repeat_key else None
         if fallback is not None:
-            dest = await routable_destination(fallback)
-            if dest.kind is DestinationKind.IVR and dest.target == name:
+            if names_itself(fallback, DestinationKind.IVR, name):
                 raise InvalidInput(f"IVR {name} cannot fall back to itself (callers would never leave)")
-            changes["fallback"] = str(dest)
+            changes["fallback"] = str(await routable_destination(fallback))
         options = dict(menu.options) if menu else {}
         if changes.get("repeat_key") in options:
             raise InvalidInput(f"key {changes['repeat_key']} is already an option of IVR {name}")

@@ -15,7 +15,7 @@ from core.routing.destinations import DestinationKind, InvalidDestination, norma
 from core.routing.queues import AgentInfo, QueueInfo, QueueStrategy
 from core.services.auth import Actor, AuthService
 from core.services.extensions import validate_number
-from core.services.validation import ensure_number_free, routable_destination
+from core.services.validation import ensure_number_free, names_itself, routable_destination
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 MOH_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -117,10 +117,9 @@ class QueueService:
             if _seconds(value, key.replace("_", " "), low, high) is not None:
                 changes[key] = value
         if overflow is not None:
-            dest = await routable_destination(overflow)
-            if dest.kind is DestinationKind.QUEUE and dest.target == name:
+            if names_itself(overflow, DestinationKind.QUEUE, name):
                 raise InvalidInput(f"queue {name} cannot overflow to itself")
-            changes["overflow"] = str(dest)
+            changes["overflow"] = str(await routable_destination(overflow))
         if music is not None:
             if not MOH_RE.fullmatch(music):
                 raise InvalidInput(f"music on hold class {music!r}: letters, digits, - or _, e.g. default")

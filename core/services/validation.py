@@ -41,6 +41,15 @@ async def ensure_number_free(number: str, keep: str | None = None) -> None:
         raise Conflict(f"internal number {number} is already used by {used_by}")
 
 
+def names_itself(text: str, kind: DestinationKind, name: str) -> bool:
+    """Whether a destination names the thing being configured (checked before it has to exist)."""
+    try:
+        dest = parse_destination(text)
+    except InvalidDestination:
+        return False  # reported by routable_destination
+    return dest.kind is kind and dest.target == name
+
+
 async def routable_destination(text: str) -> Destination:
     """A destination calls can be sent to, and that exists."""
     try:
