@@ -8,6 +8,7 @@ import asyncio
 import pytest
 
 from asterisk.sipp import SippCarrier, SippPhone, place_call
+from core.models import Recording
 from core.services.auth import SYSTEM
 from tests.integration.conftest import PASSWORDS
 
@@ -134,3 +135,18 @@ async def test_overflow_after_the_longest_wait_and_when_nobody_is_logged_in(pbx)
         ("queue:support", "unavailable", "ext:103"),
     ]
     assert agent_states(pbx, "102")[-1] == "logged_out"
+
+
+async def test_a_queue_that_records_its_calls(pbx):
+    await support(pbx, ["102"])
+    await pbx.daemon.recordings.set_policy(SYSTEM, "queue:support", "always")
+    async with phone(pbx, "102"):
+        result = await call(pbx, hold_ms=2000)
+        assert result.ok, result.stderr_tail
+        (record,) = await pbx.wait_calls(1)
+    async with asyncio.timeout(5):
+        while not await Recording.filter(call_id=record.call_id).exists():
+            await asyncio.sleep(0.05)
+    recording = await Recording.get(call_id=record.call_id)
+    assert recording.size > 1000 and 0.5 <= recording.duration <= record.duration + 0.5
+    assert any(e.type == "RecordingSaved" and e.call_id == record.call_id for e in pbx.events)
