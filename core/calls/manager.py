@@ -556,6 +556,7 @@ class _CallFlow:
             with contextlib.suppress(AriError):
                 await self.client.stop_moh(self.caller_id)
             self.holding = None
+            self._ringing_caller = None  # whoever is rung next (an overflow), the caller hears ringback
 
     async def _play(self, media: str | list[str]) -> str:
         """Play to the caller; returns the playback's id (its PlaybackFinished event carries it)."""
@@ -718,18 +719,19 @@ class _CallFlow:
         seconds = min(max(timeouts, default=info.agent_timeout), max(left, 1))
         self.on_answer = functools.partial(board.answered, runtime, waiter)
         self.on_unanswered = functools.partial(board.unanswered, runtime)
+        answered = None
         try:
             outcome = await self._ring(targets, seconds) if targets else REFUSALS[Disposition.UNAVAILABLE]
         finally:
             self.on_answer = self.on_unanswered = None
+            if self.answered_number is not None:  # the call with the agent is over (or failed): wrap-up
+                talk = (datetime.now(UTC) - (self.live.answered_at or datetime.now(UTC))).total_seconds()
+                answered, self.answered_number = self.answered_number, None
+                board.finished(runtime, answered, talk)
         if outcome is not None:
             board.release(runtime, waiter)
             return True
-        if self.answered_number is not None:  # the call with the agent is over: they wrap up
-            talk = (datetime.now(UTC) - (self.live.answered_at or datetime.now(UTC))).total_seconds()
-            number, self.answered_number = self.answered_number, None
-            board.finished(runtime, number, talk)
-        else:
+        if answered is None:  # the caller hung up while agents rang
             board.leave(runtime, waiter, "abandoned")
         return False
 
