@@ -115,6 +115,10 @@ class Daemon:
         """Stop recording a call in progress."""
         await self.calls.stop_recording(call_id)
 
+    def live_queues(self) -> list[dict[str, Any]]:
+        """Every queue's agents (what each is doing) and waiting callers."""
+        return self.calls.queues.snapshot()
+
     # -- lifecycle ------------------------------------------------------------------------------
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Daemon]:

@@ -5,7 +5,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import tempfile
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
@@ -31,6 +33,7 @@ class DaemonView(Protocol):
     async def registrations(self) -> dict[str, bool]: ...
     async def start_recording(self, call_id: str) -> str: ...
     async def stop_recording(self, call_id: str) -> None: ...
+    def live_queues(self) -> list[dict[str, Any]]: ...
 
 
 class ExtensionIn(BaseModel):
@@ -110,11 +113,65 @@ class MembersIn(BaseModel):
     members: list[str] = Field(description="internal numbers in ring order")
 
 
+class IvrIn(BaseModel):
+    """Body of PUT /api/ivrs/{name}: creates a menu (a prompt is needed then) or changes the fields given;
+    a field left out (or null) stays as it is."""
+
+    model_config = {"extra": "forbid"}
+    prompt: str | None = Field(None, description="an Asterisk sound, e.g. sound:demo-instruct")
+    number: str | None = Field(None, description='internal number reaching the menu; "" takes it away')
+    direct_dial: bool | None = Field(None, description="callers may dial an internal number at the prompt")
+    timeout: int | None = Field(None, description="seconds to wait for a key after the prompt (1-60)")
+    attempts: int | None = Field(None, description="plays of the menu before the fallback (1-10)")
+    repeat_key: str | None = Field(None, description='the key that plays the menu again; "" for none')
+    fallback: str | None = Field(None, description="where callers go after the last attempt, e.g. ext:101")
+
+
+class IvrOptionIn(BaseModel):
+    """Body of PUT /api/ivrs/{name}/options/{key}."""
+
+    model_config = {"extra": "forbid"}
+    destination: str = Field(description="e.g. ext:102, ivr:sales, queue:support")
+
+
+class QueueIn(BaseModel):
+    """Body of PUT /api/queues/{name}: creates a queue or changes the fields given (agents are kept)."""
+
+    model_config = {"extra": "forbid"}
+    number: str | None = Field(None, description='internal number reaching the queue; "" takes it away')
+    strategy: str | None = Field(
+        None,
+        description="ring_all, longest_idle, round_robin, top_down, least_talk_time, fewest_calls, "
+        "sequential or random",
+    )
+    agent_timeout: int | None = Field(None, description="seconds an agent rings (1-300)")
+    max_wait: int | None = Field(None, description="seconds a caller waits before the overflow (5-7200)")
+    overflow: str | None = Field(None, description="where callers go after max_wait or with nobody logged in")
+    wrapup: int | None = Field(None, description="seconds an agent rests after a queue call (0-600)")
+    announce_every: int | None = Field(None, description="seconds between position announcements; 0 = never")
+    music: str | None = Field(None, description="music on hold class, e.g. default")
+
+
+class AgentIn(BaseModel):
+    """Body of POST /api/queues/{name}/agents/{number} (optional: left out, the defaults apply)."""
+
+    model_config = {"extra": "forbid"}
+    timeout: int | None = Field(None, description="seconds this agent rings (unset: the queue's)")
+    wrapup: int | None = Field(None, description="seconds this agent rests after a call (unset: the queue's)")
+    delay_busy: int | None = Field(None, description="seconds before offering again after busy (10)")
+    delay_no_answer: int | None = Field(
+        None, description="seconds before offering again after no answer (10)"
+    )
+    delay_reject: int | None = Field(None, description="seconds before offering again after a reject (30)")
+
+
 class RecordingPolicyIn(BaseModel):
     """Body of PUT /api/recording-policy."""
 
     model_config = {"extra": "forbid"}
-    target: str = Field(description="ext:101, group:sales, or a routed public number +15550001000")
+    target: str = Field(
+        description="ext:101, group:sales, queue:support, or a routed public number +15550001000"
+    )
     policy: str = Field(description="always, never or on_demand")
 
 
@@ -162,6 +219,19 @@ class ForwardingIn(BaseModel):
     model_config = {"extra": "forbid"}
     destination: str = Field(description="e.g. ext:102, busy, hangup")
     ring_seconds: int | None = Field(None, description="no_answer only: ring this long first")
+
+
+# An uploaded prompt is 8 kHz 16-bit mono: 16 kB a second, so this is about ten minutes.
+MAX_PROMPT_BYTES = 10 * 1024 * 1024
+
+
+def _named(views: list[Any], name: str, what: str) -> dict[str, Any]:
+    """The view called `name` (names are lower case) as JSON, or NotFound."""
+    wanted = name.strip().lower()
+    for view in views:
+        if view.name == wanted:
+            return asdict(view)
+    raise NotFound(f"{what} {wanted} does not exist")
 
 
 def _bearer(value: str | None) -> str:
@@ -307,6 +377,93 @@ def create_app(services: Services, bus: EventBus, daemon: DaemonView) -> FastAPI
     @app.delete("/api/groups/{name}", status_code=204)
     async def remove_group(name: str, who: Who) -> None:
         await groups.remove(who, name)
+
+    @app.get("/api/ivrs")
+    async def list_ivrs(who: Who) -> list[dict[str, Any]]:
+        return [asdict(m) for m in await services.ivrs.menus(who)]
+
+    @app.get("/api/ivrs/{name}")
+    async def get_ivr(name: str, who: Who) -> dict[str, Any]:
+        return _named(await services.ivrs.menus(who), name, "IVR menu")
+
+    @app.put("/api/ivrs/{name}")
+    async def save_ivr(name: str, body: IvrIn, who: Who) -> dict[str, Any]:
+        return asdict(await services.ivrs.save(who, name, **body.model_dump()))
+
+    @app.delete("/api/ivrs/{name}", status_code=204)
+    async def remove_ivr(name: str, who: Who) -> None:
+        await services.ivrs.remove(who, name)
+
+    @app.put("/api/ivrs/{name}/options/{key}")
+    async def set_ivr_option(name: str, key: str, body: IvrOptionIn, who: Who) -> dict[str, Any]:
+        return asdict(await services.ivrs.set_option(who, name, key, body.destination))
+
+    @app.delete("/api/ivrs/{name}/options/{key}", status_code=204)
+    async def remove_ivr_option(name: str, key: str, who: Who) -> None:
+        await services.ivrs.set_option(who, name, key, None)
+
+    @app.put("/api/ivrs/{name}/prompt")
+    async def upload_ivr_prompt(
+        name: str, request: Request, who: Who, filename: str = "prompt.wav"
+    ) -> dict[str, Any]:
+        """The request body is the WAV file itself (8 kHz, 16-bit, mono); `filename` only names it in
+        errors. Bytes rather than a path, so that a client need not share the daemon's file system."""
+        data = await request.body()
+        if len(data) > MAX_PROMPT_BYTES:
+            raise InvalidInput(f"{filename} is too large for a prompt (at most {MAX_PROMPT_BYTES >> 20} MiB)")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "prompt.wav"
+            path.write_bytes(data)
+            try:
+                return asdict(await services.ivrs.upload_prompt(who, name, path))
+            except InvalidInput as exc:  # name the client's file, not our temporary copy
+                raise InvalidInput(str(exc).replace(str(path), filename)) from None
+
+    @app.get("/api/queues")
+    async def list_queues(who: Who) -> list[dict[str, Any]]:
+        return [asdict(q) for q in await services.queues.queues(who)]
+
+    @app.get("/api/queues/live")
+    async def live_queues(who: Who) -> list[dict[str, Any]]:
+        await auth.authorize(who, "calls.read")
+        return daemon.live_queues()
+
+    @app.get("/api/queues/{name}")
+    async def get_queue(name: str, who: Who) -> dict[str, Any]:
+        return _named(await services.queues.queues(who), name, "queue")
+
+    @app.put("/api/queues/{name}")
+    async def save_queue(name: str, body: QueueIn, who: Who) -> dict[str, Any]:
+        return asdict(await services.queues.save(who, name, **body.model_dump()))
+
+    @app.delete("/api/queues/{name}", status_code=204)
+    async def remove_queue(name: str, who: Who) -> None:
+        await services.queues.remove(who, name)
+
+    @app.post("/api/queues/{name}/agents/{number}", status_code=201)
+    async def add_agent(name: str, number: str, who: Who, body: AgentIn | None = None) -> dict[str, Any]:
+        settings = body.model_dump(exclude_none=True) if body else {}
+        return asdict(await services.queues.add_agent(who, name, number, **settings))
+
+    @app.delete("/api/queues/{name}/agents/{number}", status_code=204)
+    async def remove_agent(name: str, number: str, who: Who) -> None:
+        await services.queues.remove_agent(who, name, number)
+
+    @app.post("/api/queues/{name}/agents/{number}/login")
+    async def agent_login(name: str, number: str, who: Who) -> dict[str, Any]:
+        return asdict(await services.queues.login(who, name, number, True))
+
+    @app.post("/api/queues/{name}/agents/{number}/logout")
+    async def agent_logout(name: str, number: str, who: Who) -> dict[str, Any]:
+        return asdict(await services.queues.login(who, name, number, False))
+
+    @app.post("/api/queues/{name}/agents/{number}/pause")
+    async def agent_pause(name: str, number: str, who: Who) -> dict[str, Any]:
+        return asdict(await services.queues.pause(who, name, number, True))
+
+    @app.post("/api/queues/{name}/agents/{number}/resume")
+    async def agent_resume(name: str, number: str, who: Who) -> dict[str, Any]:
+        return asdict(await services.queues.pause(who, name, number, False))
 
     @app.get("/api/recordings")
     async def list_recordings(who: Who, call_id: str | None = None) -> list[dict[str, Any]]:
