@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from core.errors import Conflict, InvalidInput, NotFound
-from core.events import EventBus, QueueAgentLoggedIn, QueueAgentLoggedOut, QueueAgentPaused, QueueChanged
+from core.events import (
+    DomainEvent,
+    EventBus,
+    QueueAgentLoggedIn,
+    QueueAgentLoggedOut,
+    QueueAgentPaused,
+    QueueChanged,
+)
 from core.models import Extension, Queue, QueueAgent, Trunk
 from core.routing.destinations import DestinationKind, InvalidDestination, normalise_e164, parse_destination
 from core.routing.queues import AgentInfo, QueueInfo, QueueStrategy
@@ -200,29 +208,44 @@ class QueueService:
 
     async def login(self, actor: Actor, name: str, number: str, logged_in: bool = True) -> AgentView:
         """Log an agent in to (or out of) a queue."""
-        name = _name(name)
-        await self._auth.authorize(actor, "queues.agent", f"queue:{name}")
-        agent = await self._agent(name, number)
-        async with in_transaction():
-            agent.logged_in = logged_in
-            await agent.save(update_fields=["logged_in"])
-            action = "queue.agent.login" if logged_in else "queue.agent.logout"
-            await self._auth.audit(actor, action, f"queue:{name}", {"agent": agent.number})
+        action = "queue.agent.login" if logged_in else "queue.agent.logout"
         event = QueueAgentLoggedIn if logged_in else QueueAgentLoggedOut
-        await self._bus.publish(event(queue=name, agent=agent.number))
-        return _agent_view(agent)
+        return await self._agent_switch(
+            actor, name, number, "logged_in", logged_in, action, lambda q, a: event(queue=q, agent=a)
+        )
 
     async def pause(self, actor: Actor, name: str, number: str, paused: bool = True) -> AgentView:
         """Pause an agent (no calls offered, still logged in), or resume."""
+        action = "queue.agent.pause" if paused else "queue.agent.resume"
+        return await self._agent_switch(
+            actor,
+            name,
+            number,
+            "paused",
+            paused,
+            action,
+            lambda q, a: QueueAgentPaused(queue=q, agent=a, paused=paused),
+        )
+
+    async def _agent_switch(
+        self,
+        actor: Actor,
+        name: str,
+        number: str,
+        field: str,
+        value: bool,
+        action: str,
+        event: Callable[[str, str], DomainEvent],
+    ) -> AgentView:
+        """Turn an agent's login or pause on or off: authorised for operators, audited, announced."""
         name = _name(name)
         await self._auth.authorize(actor, "queues.agent", f"queue:{name}")
         agent = await self._agent(name, number)
         async with in_transaction():
-            agent.paused = paused
-            await agent.save(update_fields=["paused"])
-            action = "queue.agent.pause" if paused else "queue.agent.resume"
+            setattr(agent, field, value)
+            await agent.save(update_fields=[field])
             await self._auth.audit(actor, action, f"queue:{name}", {"agent": agent.number})
-        await self._bus.publish(QueueAgentPaused(queue=name, agent=agent.number, paused=paused))
+        await self._bus.publish(event(name, agent.number))
         return _agent_view(agent)
 
     # -- for the call router --------------------------------------------------------------------
