@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 import typer
@@ -22,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from core.config import ConfigError, Settings, ensure_secrets, load_settings
-from core.errors import DomainError
+from core.errors import DomainError, NotFound
 
 T = TypeVar("T")
 out = Console(width=None if sys.stdout.isatty() else 200)  # piped: do not squeeze tables to 80
@@ -62,6 +63,17 @@ schedule_app = typer.Typer(
     no_args_is_help=True,
 )
 dnd_app = typer.Typer(help="Do-not-disturb: callers get busy (or the busy forwarding).", no_args_is_help=True)
+ivr_app = typer.Typer(
+    help="IVR menus: a prompt, then callers choose by key (reached as ivr:NAME or by an internal number).",
+    no_args_is_help=True,
+)
+queue_app = typer.Typer(
+    help="Call queues: callers wait with music until an agent answers (reached as queue:NAME).",
+    no_args_is_help=True,
+)
+agent_app = typer.Typer(
+    help="Agents of call queues: add, remove, log in and out, pause and resume.", no_args_is_help=True
+)
 app.add_typer(asterisk_app, name="asterisk")
 app.add_typer(ext_app, name="ext")
 app.add_typer(forward_app, name="forward")
@@ -73,6 +85,9 @@ app.add_typer(group_app, name="group")
 app.add_typer(record_app, name="record")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(whitelist_app, name="whitelist")
+app.add_typer(ivr_app, name="ivr")
+app.add_typer(queue_app, name="queue")
+app.add_typer(agent_app, name="agent")
 
 SAMPLE_EXTENSIONS = [
     ("101", "Reception"),
@@ -445,6 +460,16 @@ def _local_actor() -> Any:
 def _dicts(rows: Any) -> list[dict[str, Any]]:
     """Rows as the API returns them (dicts), whether they came from the API or from a local service."""
     return [row if isinstance(row, dict) else asdict(row) for row in rows]
+
+
+def _dict(row: Any) -> dict[str, Any]:
+    """One row as the API returns it."""
+    return row if isinstance(row, dict) else asdict(row)
+
+
+def _seg(text: str) -> str:
+    """A path segment for the API: IVR keys * and # and the + of remote agents survive the URL."""
+    return quote(text, safe="")
 
 
 def _via_daemon_or_local(
@@ -846,6 +871,405 @@ def group_rm(name: Annotated[str, typer.Argument(help="the group")]) -> None:
     out.print(f"group {name} removed")
 
 
+# -- IVR menus ---------------------------------------------------------------------------------
+@ivr_app.command("add")
+def ivr_add(
+    name: Annotated[str, typer.Argument(help="e.g. main (reached as ivr:main)")],
+    prompt: Annotated[
+        str | None,
+        typer.Option(help="an Asterisk sound, e.g. sound:demo-instruct (needed for a new menu)"),
+    ] = None,
+    number: Annotated[
+        str | None, typer.Option(help='an internal number that reaches the menu, e.g. 500 ("" = none)')
+    ] = None,
+    direct_dial: Annotated[
+        bool | None,
+        typer.Option(
+            "--direct-dial/--no-direct-dial", help="callers may dial an internal number at the prompt"
+        ),
+    ] = None,
+    timeout: Annotated[int | None, typer.Option(help="seconds to wait for a key after the prompt")] = None,
+    attempts: Annotated[int | None, typer.Option(help="plays of the menu before the fallback")] = None,
+    repeat_key: Annotated[
+        str | None, typer.Option(help='the key that plays the menu again, e.g. "*" ("" = none)')
+    ] = None,
+    fallback: Annotated[
+        str | None, typer.Option(help="where callers go after the last attempt, e.g. ext:101")
+    ] = None,
+) -> None:
+    """Create an IVR menu or change it: only the options given change (a new menu needs --prompt)."""
+    s = settings()
+    body = {
+        "prompt": prompt,
+        "number": number,
+        "direct_dial": direct_dial,
+        "timeout": timeout,
+        "attempts": attempts,
+        "repeat_key": repeat_key,
+        "fallback": fallback,
+    }
+    menu = _dict(
+        _via_daemon_or_local(
+            s,
+            lambda api: api.put(f"ivrs/{_seg(name)}", json=body),
+            lambda svc, who: svc.ivrs.save(who, name, **body),
+        )
+    )
+    reached = f", internal number {menu['number']}" if menu["number"] else ""
+    out.print(f"IVR {menu['name']}: prompt {menu['prompt']}{reached}", highlight=False)
+
+
+@ivr_app.command("option")
+def ivr_option(
+    name: Annotated[str, typer.Argument(help="the menu")],
+    key: Annotated[str, typer.Argument(help="0-9, * or # (quote * and # in the shell)")],
+    destination: Annotated[
+        str | None, typer.Argument(help="e.g. ext:102, ivr:sales, queue:support, voicemail:101")
+    ] = None,
+    remove: Annotated[bool, typer.Option("--remove", help="take the option away")] = False,
+) -> None:
+    """Send callers who press KEY to DESTINATION (or, with --remove, take the option away)."""
+    if remove == (destination is not None):
+        raise Failure("give either a DESTINATION or --remove, e.g. pbx ivr option main 1 ext:102")
+    s = settings()
+    path = f"ivrs/{_seg(name)}/options/{_seg(key)}"
+    _via_daemon_or_local(
+        s,
+        (lambda api: api.delete(path))
+        if remove
+        else (lambda api: api.put(path, json={"destination": destination})),
+        lambda svc, who: svc.ivrs.set_option(who, name, key, destination),
+    )
+    out.print(f"IVR {name}: key {key} {'removed' if remove else f'→ {destination}'}", highlight=False)
+
+
+@ivr_app.command("prompt")
+def ivr_prompt(
+    name: Annotated[str, typer.Argument(help="the menu")],
+    file: Annotated[Path, typer.Argument(help="a WAV file: 8000 Hz, 16-bit, mono")],
+) -> None:
+    """Use a recording as the menu's prompt. With the daemon running, the file is sent to it over the API
+    (so it works from any machine that reaches the API); without one, it is copied into the sounds
+    directory directly."""
+    if not file.is_file():
+        raise Failure(f"no file {file}")
+    s = settings()
+    menu = _dict(
+        _via_daemon_or_local(
+            s,
+            lambda api: api.put(
+                f"ivrs/{_seg(name)}/prompt",
+                content=file.read_bytes(),
+                params={"filename": str(file)},
+                headers={"Content-Type": "audio/wav"},
+            ),
+            lambda svc, who: svc.ivrs.upload_prompt(who, name, file),
+        )
+    )
+    out.print(f"IVR {menu['name']}: prompt {menu['prompt']} (from {file})", highlight=False)
+
+
+@ivr_app.command("list")
+def ivr_list() -> None:
+    """IVR menus with their options."""
+    s = settings()
+    rows = _via_daemon_or_local(s, lambda api: api.get("ivrs"), lambda svc, who: svc.ivrs.menus(who))
+    table = Table(
+        "menu", "number", "prompt", "options", "direct dial", "timeout", "attempts", "repeat", "fallback"
+    )
+    for r in _dicts(rows):
+        table.add_row(
+            r["name"],
+            r["number"] or "",
+            r["prompt"],
+            ", ".join(f"{key}→{dest}" for key, dest in r["options"].items()),
+            "yes" if r["direct_dial"] else "no",
+            f"{r['timeout']} s",
+            str(r["attempts"]),
+            r["repeat_key"] or "",
+            r["fallback"],
+        )
+    out.print(table)
+
+
+@ivr_app.command("rm")
+def ivr_rm(name: Annotated[str, typer.Argument(help="the menu")]) -> None:
+    """Delete an IVR menu."""
+    s = settings()
+    _via_daemon_or_local(
+        s, lambda api: api.delete(f"ivrs/{_seg(name)}"), lambda svc, who: svc.ivrs.remove(who, name)
+    )
+    out.print(f"IVR {name} removed")
+
+
+# -- call queues -------------------------------------------------------------------------------
+STRATEGIES = (
+    "ring_all | longest_idle | round_robin | top_down | least_talk_time | fewest_calls | sequential | random"
+)
+
+
+@queue_app.command("add")
+def queue_add(
+    name: Annotated[str, typer.Argument(help="e.g. support (reached as queue:support)")],
+    number: Annotated[
+        str | None, typer.Option(help='an internal number that reaches the queue, e.g. 600 ("" = none)')
+    ] = None,
+    strategy: Annotated[str | None, typer.Option(help=f"which agents are rung: {STRATEGIES}")] = None,
+    agent_timeout: Annotated[int | None, typer.Option(help="seconds an agent rings")] = None,
+    max_wait: Annotated[int | None, typer.Option(help="seconds a caller waits before the overflow")] = None,
+    overflow: Annotated[
+        str | None,
+        typer.Option(help="where callers go after --max-wait or with nobody logged in, e.g. voicemail:101"),
+    ] = None,
+    wrapup: Annotated[int | None, typer.Option(help="seconds an agent rests after a queue call")] = None,
+    announce_every: Annotated[
+        int | None, typer.Option(help="seconds between position announcements (0 = never)")
+    ] = None,
+    music: Annotated[str | None, typer.Option(help="music on hold class, e.g. default")] = None,
+) -> None:
+    """Create a queue or change it: only the options given change (agents are kept)."""
+    s = settings()
+    body = {
+        "number": number,
+        "strategy": strategy,
+        "agent_timeout": agent_timeout,
+        "max_wait": max_wait,
+        "overflow": overflow,
+        "wrapup": wrapup,
+        "announce_every": announce_every,
+        "music": music,
+    }
+    queue = _dict(
+        _via_daemon_or_local(
+            s,
+            lambda api: api.put(f"queues/{_seg(name)}", json=body),
+            lambda svc, who: svc.queues.save(who, name, **body),
+        )
+    )
+    reached = f", internal number {queue['number']}" if queue["number"] else ""
+    out.print(f"queue {queue['name']}: {queue['strategy']}{reached}", highlight=False)
+
+
+def _agents_text(agents: list[dict[str, Any]]) -> str:
+    marks = [
+        a["number"] + ("" if a["logged_in"] else " (out)") + (" (paused)" if a["paused"] else "")
+        for a in agents
+    ]
+    return ", ".join(marks)
+
+
+@queue_app.command("list")
+def queue_list() -> None:
+    """Queues, their settings and agents."""
+    s = settings()
+    rows = _via_daemon_or_local(s, lambda api: api.get("queues"), lambda svc, who: svc.queues.queues(who))
+    table = Table(
+        "queue", "number", "strategy", "agents", "agent timeout", "max wait", "overflow", "wrap-up", "music"
+    )
+    for r in _dicts(rows):
+        table.add_row(
+            r["name"],
+            r["number"] or "",
+            r["strategy"],
+            _agents_text(r["agents"]),
+            f"{r['agent_timeout']} s",
+            f"{r['max_wait']} s",
+            r["overflow"],
+            f"{r['wrapup']} s",
+            r["music"],
+        )
+    out.print(table)
+
+
+async def _local_queue(svc: Any, who: Any, name: str) -> Any:
+    wanted = name.strip().lower()
+    for queue in await svc.queues.queues(who):
+        if queue.name == wanted:
+            return queue
+    raise NotFound(f"queue {wanted} does not exist")
+
+
+def _live_queue(s: Settings, name: str) -> dict[str, Any] | None:
+    """The queue's live state from the running daemon (None: no daemon runs)."""
+    try:
+        with _api(s) as api:
+            r = api.get("queues/live")
+    except httpx.ConnectError:
+        return None
+    if r.status_code >= 400:
+        raise Failure(r.json().get("error") or r.text)
+    empty = {"queue": name, "agents": [], "waiting": []}
+    return next((q for q in r.json() if q["queue"] == name), empty)
+
+
+@queue_app.command("show")
+def queue_show(name: Annotated[str, typer.Argument(help="the queue")]) -> None:
+    """A queue's settings and agents; with the daemon running, also what each agent is doing now and who
+    is waiting."""
+    s = settings()
+    q = _dict(
+        _via_daemon_or_local(
+            s, lambda api: api.get(f"queues/{_seg(name)}"), lambda svc, who: _local_queue(svc, who, name)
+        )
+    )
+    live = _live_queue(s, q["name"])
+    settings_table = Table(show_header=False, box=None)
+    for key, value in (
+        ("queue", q["name"]),
+        ("number", q["number"] or ""),
+        ("strategy", q["strategy"]),
+        ("agent timeout", f"{q['agent_timeout']} s"),
+        ("max wait", f"{q['max_wait']} s"),
+        ("overflow", q["overflow"]),
+        ("wrap-up", f"{q['wrapup']} s"),
+        ("announce every", f"{q['announce_every']} s" if q["announce_every"] else "never"),
+        ("music", q["music"]),
+        ("recording", q["recording"]),
+    ):
+        settings_table.add_row(key, value)
+    out.print(settings_table)
+    states = {a["number"]: a for a in live["agents"]} if live else {}
+    agents = Table("agent", "kind", "rings", "wrap-up", "rests after busy / no answer / reject", "logged in")
+    agents.add_column("paused")
+    if live is not None:
+        for column in ("now", "calls", "talk time"):
+            agents.add_column(column)
+    for a in q["agents"]:
+        row = [
+            a["number"],
+            "remote" if a["remote"] else "local",
+            f"{a['timeout'] if a['timeout'] is not None else q['agent_timeout']} s",
+            f"{a['wrapup'] if a['wrapup'] is not None else q['wrapup']} s",
+            f"{a['delay_busy']} / {a['delay_no_answer']} / {a['delay_reject']} s",
+            "yes" if a["logged_in"] else "no",
+            "yes" if a["paused"] else "",
+        ]
+        if live is not None:
+            now = states.get(a["number"], {})
+            row += [now.get("state", "?"), str(now.get("calls", "")), f"{now.get('talk_seconds', 0):.0f} s"]
+        agents.add_row(*row)
+    out.print(agents)
+    if live is None:
+        out.print("(the daemon is not running: no live state)")
+        return
+    waiting = Table("position", "caller", "waited", "state", "call id", title="waiting callers")
+    for w in live["waiting"]:
+        waiting.add_row(
+            str(w["position"]), w["caller"], f"{w['waited_seconds']:.0f} s", w["state"], w["call_id"]
+        )
+    out.print(waiting if live["waiting"] else "nobody waiting")
+
+
+@queue_app.command("rm")
+def queue_rm(name: Annotated[str, typer.Argument(help="the queue")]) -> None:
+    """Delete a queue and its agents."""
+    s = settings()
+    _via_daemon_or_local(
+        s, lambda api: api.delete(f"queues/{_seg(name)}"), lambda svc, who: svc.queues.remove(who, name)
+    )
+    out.print(f"queue {name} removed")
+
+
+# -- queue agents ------------------------------------------------------------------------------
+QueueArg = Annotated[str, typer.Argument(help="the queue")]
+AgentArg = Annotated[str, typer.Argument(help="an internal number, or +E.164 for a remote agent")]
+
+
+@agent_app.command("add")
+def agent_add(
+    queue: QueueArg,
+    number: AgentArg,
+    timeout: Annotated[
+        int | None, typer.Option(help="seconds this agent rings (default: the queue's)")
+    ] = None,
+    wrapup: Annotated[
+        int | None, typer.Option(help="seconds this agent rests after a call (default: the queue's)")
+    ] = None,
+    delay_busy: Annotated[
+        int | None, typer.Option(help="seconds before offering again after busy (10)")
+    ] = None,
+    delay_no_answer: Annotated[
+        int | None, typer.Option(help="seconds before offering again after no answer (10)")
+    ] = None,
+    delay_reject: Annotated[
+        int | None, typer.Option(help="seconds before offering again after a rejected call (30)")
+    ] = None,
+) -> None:
+    """Add an agent (logged in) at the end of a queue's list; a +E.164 agent is called through the trunk."""
+    s = settings()
+    given = {
+        "timeout": timeout,
+        "wrapup": wrapup,
+        "delay_busy": delay_busy,
+        "delay_no_answer": delay_no_answer,
+        "delay_reject": delay_reject,
+    }
+    body = {k: v for k, v in given.items() if v is not None}
+    agent = _dict(
+        _via_daemon_or_local(
+            s,
+            lambda api: api.post(f"queues/{_seg(queue)}/agents/{_seg(number)}", json=body),
+            lambda svc, who: svc.queues.add_agent(who, queue, number, **body),
+        )
+    )
+    kind = "remote agent" if agent["remote"] else "agent"
+    out.print(f"queue {queue}: {kind} {agent['number']} added, logged in", highlight=False)
+
+
+@agent_app.command("rm")
+def agent_rm(queue: QueueArg, number: AgentArg) -> None:
+    """Take an agent out of a queue."""
+    s = settings()
+    _via_daemon_or_local(
+        s,
+        lambda api: api.delete(f"queues/{_seg(queue)}/agents/{_seg(number)}"),
+        lambda svc, who: svc.queues.remove_agent(who, queue, number),
+    )
+    out.print(f"queue {queue}: agent {number} removed", highlight=False)
+
+
+def _agent_action(queue: str, number: str, action: str) -> None:
+    """login | logout | pause | resume, through the daemon when it runs."""
+    s = settings()
+
+    def local(svc: Any, who: Any) -> Awaitable[Any]:
+        if action in ("login", "logout"):
+            return svc.queues.login(who, queue, number, action == "login")
+        return svc.queues.pause(who, queue, number, action == "pause")
+
+    agent = _dict(
+        _via_daemon_or_local(
+            s, lambda api: api.post(f"queues/{_seg(queue)}/agents/{_seg(number)}/{action}"), local
+        )
+    )
+    state = ("logged in" if agent["logged_in"] else "logged out") + (", paused" if agent["paused"] else "")
+    out.print(f"queue {queue}: agent {agent['number']} {state}", highlight=False)
+
+
+@agent_app.command("login")
+def agent_login(queue: QueueArg, number: AgentArg) -> None:
+    """Log an agent in: the queue offers it calls again."""
+    _agent_action(queue, number, "login")
+
+
+@agent_app.command("logout")
+def agent_logout(queue: QueueArg, number: AgentArg) -> None:
+    """Log an agent out: the queue offers it no calls."""
+    _agent_action(queue, number, "logout")
+
+
+@agent_app.command("pause")
+def agent_pause(queue: QueueArg, number: AgentArg) -> None:
+    """Pause an agent: still logged in, but offered no calls until resumed."""
+    _agent_action(queue, number, "pause")
+
+
+@agent_app.command("resume")
+def agent_resume(queue: QueueArg, number: AgentArg) -> None:
+    """Resume a paused agent."""
+    _agent_action(queue, number, "resume")
+
+
 @app.command()
 def voicemail(
     mailbox: Annotated[str | None, typer.Argument(help="only this internal number's box")] = None,
@@ -969,7 +1393,8 @@ def schedule_list() -> None:
 @record_app.command("policy")
 def record_policy(
     target: Annotated[
-        str, typer.Argument(help="ext:101, group:sales, or a routed public number +15550001000")
+        str,
+        typer.Argument(help="ext:101, group:sales, queue:support, or a routed public number +15550001000"),
     ],
     policy: Annotated[str, typer.Argument(help="always | never | on_demand")],
 ) -> None:
