@@ -19,7 +19,7 @@ from core.models import Extension
 from core.routing import OutboundPermission
 from core.services.auth import Actor, AuthService
 from core.services.provisioning import Provisioner
-from core.services.validation import number_owner, validate_e164
+from core.services.validation import number_owner, refuse_if_used, validate_e164
 
 E = TypeVar("E", bound=ExtensionEvent)
 
@@ -202,6 +202,8 @@ class ExtensionService:
         number = validate_number(number)
         await self._auth.authorize(actor, "extensions.write", number)
         ext = await self._get(number)
+        targets = {f"ext:{number}", f"voicemail:{number}"}
+        await refuse_if_used(f"internal number {number}", targets, owner=f"ext:{number}")
         async with in_transaction():
             await ext.delete()
             await self._auth.audit(actor, "extension.remove", number)

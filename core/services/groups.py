@@ -14,7 +14,7 @@ from core.routing import GroupInfo, GroupMemberInfo, RingGroup, RingStrategy
 from core.routing.destinations import DestinationKind, parse_destination
 from core.services.auth import Actor, AuthService
 from core.services.extensions import validate_number
-from core.services.validation import routable_destination
+from core.services.validation import refuse_if_used, routable_destination
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 SECONDS = range(1, 601)
@@ -127,6 +127,7 @@ class GroupService:
         """Delete a group (its members stay internal numbers)."""
         await self._auth.authorize(actor, "extensions.write", f"group:{name}")
         group = await self._group(name)
+        await refuse_if_used(f"group {group.name}", {f"group:{group.name}"})
         async with in_transaction():
             await group.delete()
             await self._auth.audit(actor, "group.remove", name)

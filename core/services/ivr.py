@@ -16,7 +16,7 @@ from core.routing.destinations import DestinationKind, parse_destination
 from core.routing.ivr import KEY_RE, IvrInfo
 from core.services.auth import Actor, AuthService
 from core.services.extensions import validate_number
-from core.services.validation import ensure_number_free, names_itself, routable_destination
+from core.services.validation import ensure_number_free, names_itself, refuse_if_used, routable_destination
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 # Asterisk's own sounds by name (sound:main-menu, sound:custom/menu), or an uploaded prompt
@@ -182,6 +182,7 @@ class IvrService:
         name = _name(name)
         await self._auth.authorize(actor, "extensions.write", f"ivr:{name}")
         menu = await self._menu(name)
+        await refuse_if_used(f"IVR {name}", {f"ivr:{name}"}, owner=f"ivr:{name}")
         async with in_transaction():
             await menu.delete()
             await self._auth.audit(actor, "ivr.remove", name)

@@ -23,7 +23,7 @@ from core.routing.destinations import DestinationKind, InvalidDestination, norma
 from core.routing.queues import AgentInfo, QueueInfo, QueueStrategy
 from core.services.auth import Actor, AuthService
 from core.services.extensions import validate_number
-from core.services.validation import ensure_number_free, names_itself, routable_destination
+from core.services.validation import ensure_number_free, names_itself, refuse_if_used, routable_destination
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 MOH_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -149,6 +149,7 @@ class QueueService:
         name = _name(name)
         await self._auth.authorize(actor, "extensions.write", f"queue:{name}")
         queue = await self._queue(name)
+        await refuse_if_used(f"queue {name}", {f"queue:{name}"})
         async with in_transaction():
             await queue.delete()
             await self._auth.audit(actor, "queue.remove", name)

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from core.errors import Conflict, InvalidInput, NotFound
-from core.models import Extension, Group, Ivr, Queue, Schedule, Trunk
+from core.models import (
+    Extension,
+    ForwardingRule,
+    Group,
+    InboundRoute,
+    Ivr,
+    PolicySetting,
+    Queue,
+    QueueAgent,
+    Schedule,
+    Trunk,
+    WhitelistEntry,
+)
 from core.routing.destinations import (
     Destination,
     DestinationKind,
@@ -70,3 +84,43 @@ async def routable_destination(text: str) -> Destination:
     if dest.kind is DestinationKind.EXTERNAL and not await Trunk.exists(enabled=True):
         raise NotFound(f"no trunk can reach {dest.target}: add one first (pbx trunk add)")
     return dest
+
+
+async def still_used(targets: Collection[str], owner: str | None = None) -> list[str]:
+    """Where the configuration still sends calls to any of `targets` ("ivr:sales", "ext:102",
+    "voicemail:102", ...), or makes them a queue agent: what deleting them would leave pointing nowhere.
+    References from `owner` itself ("ext:102" its forwarding, "ivr:main" its keys) go with it and
+    don't count."""
+    wanted = set(targets)
+    used: list[str] = []
+    for rule in await ForwardingRule.filter(destination__in=wanted).prefetch_related("extension"):
+        if f"ext:{rule.extension.number}" != owner:
+            used.append(f"the {rule.condition} forwarding of {rule.extension.number}")
+    used += [f"the route of {r.did}" for r in await InboundRoute.filter(destination__in=wanted)]
+    used += [f"the fallback of group {g.name}" for g in await Group.filter(fallback__in=wanted)]
+    for schedule in await Schedule.all():
+        if {schedule.open_destination, schedule.closed_destination} & wanted:
+            used.append(f"schedule {schedule.name}")
+    for ivr in await Ivr.all():
+        if f"ivr:{ivr.name}" == owner:
+            continue
+        used += [
+            f"key {key} of IVR {ivr.name}" for key, dest in sorted(ivr.options.items()) if dest in wanted
+        ]
+        if ivr.fallback in wanted:
+            used.append(f"the fallback of IVR {ivr.name}")
+    used += [f"the overflow of queue {q.name}" for q in await Queue.filter(overflow__in=wanted)]
+    used += [f"the whitelist rule of {w.number}" for w in await WhitelistEntry.filter(destination__in=wanted)]
+    if await PolicySetting.filter(key="anonymous_policy", value__in=wanted).exists():
+        used.append("the anonymous-caller policy")
+    numbers = [t.removeprefix("ext:") for t in wanted if t.startswith("ext:")]
+    agents = await QueueAgent.filter(number__in=numbers, remote=False).prefetch_related("queue")
+    used += [f"queue {a.queue.name} (as an agent)" for a in agents]
+    return used
+
+
+async def refuse_if_used(what: str, targets: Collection[str], owner: str | None = None) -> None:
+    """Refuse to delete `what` while calls are still sent to it, naming where."""
+    used = await still_used(targets, owner)
+    if used:
+        raise Conflict(f"{what} is still used by {', '.join(used)}: change those first")

@@ -99,6 +99,9 @@ async def test_ivr_menu_round_trip(pbx):
         assert (await api.delete("/ivrs/main/options/1")).status_code == 204
         one = (await api.get("/ivrs/main")).json()
         listed = (await api.get("/ivrs")).json()
+        in_use = await api.delete("/ivrs/sales")  # main's # key still leads there
+        assert in_use.status_code == 409 and "key # of IVR main" in in_use.text, in_use.text
+        assert (await api.delete("/ivrs/main/options/%23")).status_code == 204
         assert (await api.delete("/ivrs/sales")).status_code == 204
         gone = await api.get("/ivrs/sales")
     assert one == {

@@ -154,6 +154,9 @@ def test_groups_from_the_command_line(pbx):
     bad = pbx("group", "set", "sales", "--strategy", "loudest")
     assert bad.returncode == 1 and "unknown ring strategy" in bad.stderr
     assert pbx("forward", "set", "102", "busy", "group:sales").returncode == 0
+    in_use = pbx("group", "rm", "sales")
+    assert in_use.returncode == 1 and "still used by the busy forwarding of 102" in in_use.stderr
+    assert pbx("forward", "clear", "102", "busy").returncode == 0
     assert pbx("group", "rm", "sales").returncode == 0
 
 
