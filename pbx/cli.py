@@ -412,8 +412,8 @@ async def _seed(s: Settings) -> list[dict[str, Any]]:
     """Create the sample organisation once; returns the new numbers with their passwords."""
     from core.events import EventBus
     from core.models import Extension, Organisation
+    from core.services import Services
     from core.services.auth import SYSTEM, AuthService
-    from core.services.extensions import ExtensionService
 
     async with _db(s):
         await Organisation.get_or_create(name=s.organisation)
@@ -421,11 +421,20 @@ async def _seed(s: Settings) -> list[dict[str, Any]]:
         await auth.ensure_user("admin", "admin", s.api.token)
         if await Extension.exists():
             return []
-        service = ExtensionService(auth, EventBus())
-        return [
-            {"number": v.number, "name": v.name, "sip_password": v.sip_password}
-            for v in [await service.add(SYSTEM, n, name) for n, name in SAMPLE_EXTENSIONS]
-        ]
+        services = Services.build(s, EventBus())
+        added = [await services.extensions.add(SYSTEM, n, name) for n, name in SAMPLE_EXTENSIONS]
+        # a support queue (600) and a main menu (500) to try: 1 sales, 2 support, 0 reception
+        await services.queues.save(
+            SYSTEM, "support", number="600", strategy="longest_idle", overflow="voicemail:103"
+        )
+        for agent in ("103", "104"):
+            await services.queues.add_agent(SYSTEM, "support", agent)
+        await services.ivrs.save(
+            SYSTEM, "main", prompt="sound:demo-instruct", number="500", direct_dial=True, fallback="ext:101"
+        )
+        for key, destination in (("1", "ext:102"), ("2", "queue:support"), ("0", "ext:101")):
+            await services.ivrs.set_option(SYSTEM, "main", key, destination)
+        return [{"number": v.number, "name": v.name, "sip_password": v.sip_password} for v in added]
 
 
 def _print_credentials(s: Settings, rows: list[dict[str, Any]]) -> None:

@@ -79,7 +79,16 @@ from core.routing import (
     to_e164,
 )
 from core.routing.destinations import Destination, parse_destination
-from core.routing.ivr import DIGIT_WAIT, INVALID_PROMPT, Input, IvrInfo, MenuStep, digits_complete, pressed
+from core.routing.ivr import (
+    DIGIT_WAIT,
+    INVALID_PROMPT,
+    NO_SUCH_NUMBER_PROMPT,
+    Input,
+    IvrInfo,
+    MenuStep,
+    digits_complete,
+    pressed,
+)
 from core.routing.queues import QueueInfo, announcement
 from core.services.calls import CallLog
 from core.services.provisioning import ENDPOINT_EVENTS, sip_host, trunk_endpoint_id
@@ -596,8 +605,10 @@ class _CallFlow:
                 plays, repeats = plays - 1, repeats + 1
             elif step.input is Input.CHOSEN and step.destination is not None:
                 return await self._menu_destination(f"ivr:{name} {digits}", step.destination)
-            elif step.input is Input.INVALID:
-                await self.client.play(self.caller_id, INVALID_PROMPT)  # the menu follows it
+            elif step.input is Input.INVALID:  # "not a valid option" / "not a valid extension"
+                await self.client.play(
+                    self.caller_id, NO_SUCH_NUMBER_PROMPT if len(digits) > 1 else INVALID_PROMPT
+                )
         return await self._menu_destination(f"ivr:{name} no choice", menu.fallback)
 
     async def _menu_destination(self, reason: str, destination: Destination) -> Decision:

@@ -184,3 +184,15 @@ def test_schedules_from_the_command_line(pbx):
     assert "office" in listed and "closed (forced closed)" in listed and "2026-12-25" in listed
     bad = pbx("schedule", "hours", "office", "weekdays 9-5")
     assert bad.returncode == 1 and "use mon..sun" in bad.stderr
+
+
+def test_seed_creates_the_sample_organisation_once(pbx):
+    seeded = pbx("seed")
+    assert seeded.returncode == 0, seeded.stderr
+    assert all(n in seeded.stdout for n in ("101", "105")) and "shown this once" in seeded.stdout
+    menus = pbx("ivr", "list").stdout
+    assert "main" in menus and "500" in menus and "queue:support" in menus
+    queues = pbx("queue", "show", "support").stdout
+    assert "600" in queues and "103" in queues and "104" in queues
+    again = pbx("seed")
+    assert again.returncode == 0 and "already seeded" in again.stdout
