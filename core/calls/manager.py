@@ -102,6 +102,7 @@ VOICEMAIL_MAX_SILENCE = 10  # seconds of silence that end a message  # ids of th
 BRIDGE_PREFIX = "pbx-bridge-"
 PLAYBACK_PREFIX = "pbx-playback-"
 PROMPT_LIMIT = 300  # seconds a menu prompt may play before the menu stops waiting for its end
+REFUSAL_TONE_SECONDS = 3.0  # how long an answered caller hears busy (or congestion) before the PBX hangs up
 QUEUE_LOOK_AGAIN = 1.0  # seconds between a waiting caller's looks for a ready agent, wake-ups aside
 # Events after which a channel is of no more use to a flow.
 _GONE = {"StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"}
@@ -405,10 +406,35 @@ class _CallFlow:
         await self.m.log.forwarded(call, forward.number, forward.condition.value, str(forward.destination))
 
     async def _refuse(self, refusal: Refusal) -> None:
-        with contextlib.suppress(ChannelGone):
-            await self.client.hangup(self.caller_id, refusal.reason)
-        await self._end_leg(self.caller_id, refusal.disposition.value, None)
-        await self.m.log.finish(await self._records(), refusal.disposition, refusal.sip_code)
+        cause = None
+        if self.answered:  # a menu or a queue answered: no SIP code can tell the caller, a tone does
+            cause = await self._tone_then_hang_up(refusal)
+        else:
+            with contextlib.suppress(ChannelGone):
+                await self.client.hangup(self.caller_id, refusal.reason)
+        await self._end_leg(self.caller_id, refusal.disposition.value, cause)
+        sip_code = None if self.answered else refusal.sip_code
+        await self.m.log.finish(await self._records(), refusal.disposition, sip_code)
+
+    async def _tone_then_hang_up(self, refusal: Refusal) -> int | None:
+        """Busy (or congestion) tone to an answered caller for a few seconds, then hang up; the
+        hangup cause when the caller left first. The `hangup` destination hangs up at once."""
+        if refusal.disposition is not Disposition.DECLINED:
+            await self._stop_hold()
+            tone = (
+                "tone:busy"
+                if refusal.disposition in (Disposition.BUSY, Disposition.BLOCKED)
+                else "tone:congestion"
+            )
+            with contextlib.suppress(AriError):
+                await self.client.play(self.caller_id, tone)
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + REFUSAL_TONE_SECONDS
+                while (event := await self.next_event(deadline - loop.time())) is not None:
+                    if (event.get("channel") or {}).get("id") == self.caller_id and event["type"] in _GONE:
+                        return await self._cause_of(self.caller_id, event)
+        await self._hangup_quietly(self.caller_id)
+        return None
 
     def _target(self, target: DialExtension | DialExternal) -> _Target:
         """How to reach one number: dial string, the endpoint recorded on its leg, the caller ID shown."""

@@ -93,3 +93,14 @@ async def test_caller_hanging_up_in_the_menu(pbx):
     (record,) = await pbx.wait_calls(1)
     assert (record.callee, record.disposition) == ("500", "cancelled")
     assert choices(pbx, record.call_id) == []
+
+
+async def test_a_menu_ending_at_busy_plays_the_busy_tone_then_hangs_up(pbx):
+    await menus(pbx, attempts=1, timeout=1, fallback="busy")
+    await pbx.daemon.ivrs.save(SYSTEM, "main", prompt="sound:beep")
+    result = await place_call("101", PASSWORDS["101"], "500", pbx.sip_port, "answered_wait_bye", timeout=20)
+    assert result.ok, result.stderr_tail  # 200 (the menu), then the PBX's BYE after the tone
+    (record,) = await pbx.wait_calls(1)
+    assert (record.disposition, record.sip_code) == ("busy", None)  # the caller never got a 486
+    assert (record.ended_at - record.started_at).total_seconds() >= 3 + 1  # the menu's second, then the tone
+    assert choices(pbx, record.call_id) == [("ivr:main no choice", "busy")]
