@@ -14,7 +14,12 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.models import InboundRoute, Trunk
 from core.services.auth import Actor, AuthService
 from core.services.provisioning import Provisioner
-from core.services.validation import routable_destination, validate_e164
+from core.services.validation import (
+    external_destinations,
+    refuse_if_used,
+    routable_destination,
+    validate_e164,
+)
 
 TRUNK_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 HOST_RE = re.compile(
@@ -154,6 +159,9 @@ class TrunkService:
         trunk = await Trunk.get_or_none(name=name)
         if trunk is None:
             raise NotFound(f"trunk {name} does not exist")
+        if trunk.enabled and not await Trunk.filter(enabled=True).exclude(id=trunk.id).exists():
+            # the last way out: calls forwarded outside, and remote agents, would have nowhere to go
+            await refuse_if_used(f"trunk {name} (the last one)", await external_destinations())
         async with in_transaction():
             await trunk.delete()
             await self._auth.audit(actor, "trunk.remove", name)

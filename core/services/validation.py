@@ -116,7 +116,33 @@ async def still_used(targets: Collection[str], owner: str | None = None) -> list
     numbers = [t.removeprefix("ext:") for t in wanted if t.startswith("ext:")]
     agents = await QueueAgent.filter(number__in=numbers, remote=False).prefetch_related("queue")
     used += [f"queue {a.queue.name} (as an agent)" for a in agents]
+    outside = [t.removeprefix("external:") for t in wanted if t.startswith("external:")]
+    remote = await QueueAgent.filter(number__in=outside, remote=True).prefetch_related("queue")
+    used += [f"queue {a.queue.name} (remote agent {a.number})" for a in remote]
     return used
+
+
+async def external_destinations() -> set[str]:
+    """Every outside number the configuration sends calls to ("external:+1..."), remote agents included
+    (as "external:" of their number)."""
+    outside = "external:"
+    found: set[str] = set()
+    for model, column in (
+        (ForwardingRule, "destination"),
+        (InboundRoute, "destination"),
+        (Group, "fallback"),
+        (Schedule, "open_destination"),
+        (Schedule, "closed_destination"),
+        (Ivr, "fallback"),
+        (Queue, "overflow"),
+        (WhitelistEntry, "destination"),
+    ):
+        values = await model.filter(**{f"{column}__startswith": outside}).values_list(column, flat=True)
+        found |= {str(v) for v in values}
+    for ivr in await Ivr.all():
+        found |= {dest for dest in ivr.options.values() if dest.startswith(outside)}
+    found |= {f"{outside}{n}" for n in await QueueAgent.filter(remote=True).values_list("number", flat=True)}
+    return found
 
 
 async def refuse_if_used(what: str, targets: Collection[str], owner: str | None = None) -> None:

@@ -60,3 +60,18 @@ async def test_groups_menus_and_queues_in_use(svc):
     assert (await Group.all().count(), await Queue.all().count(), await Ivr.all().count()) == (1, 1, 2)
     await svc.ivrs.set_option(ADMIN, "main", "9", None)
     await svc.ivrs.remove(ADMIN, "sub")
+
+
+async def test_the_last_trunk_while_calls_still_go_outside(svc):
+    await svc.trunks.add(ADMIN, "carrier", "127.0.0.2", 5060, "+15550001000")
+    await svc.forwarding.set(ADMIN, "101", "no_answer", "external:+15557654321")
+    await svc.queues.save(ADMIN, "support")
+    await svc.queues.add_agent(ADMIN, "support", "+15557650000")
+    with pytest.raises(Conflict) as refused:
+        await svc.trunks.remove(ADMIN, "carrier")
+    assert str(refused.value) == (
+        "trunk carrier (the last one) is still used by the no_answer forwarding of 101, "
+        "queue support (remote agent +15557650000): change those first"
+    )
+    await svc.trunks.add(ADMIN, "backup", "127.0.0.3", 5060, "+15550001000")
+    await svc.trunks.remove(ADMIN, "carrier")  # another way out remains
