@@ -150,3 +150,14 @@ async def test_a_queue_that_records_its_calls(pbx):
     recording = await Recording.get(call_id=record.call_id)
     assert recording.size > 1000 and 0.5 <= recording.duration <= record.duration + 0.5
     assert any(e.type == "RecordingSaved" and e.call_id == record.call_id for e in pbx.events)
+
+
+async def test_an_agent_on_another_call_is_busy_elsewhere(pbx):
+    await support(pbx, ["102"])
+    async with phone(pbx, "102"):
+        await until(lambda: agent_states(pbx, "102")[-1:] == ["ready"])
+        direct = asyncio.ensure_future(call(pbx, hold_ms=1500, caller="104", dialled="102"))
+        await until(lambda: agent_states(pbx, "102")[-1:] == ["busy_elsewhere"])
+        assert (await direct).ok
+        await until(lambda: agent_states(pbx, "102")[-1:] == ["ready"])
+        assert agent_states(pbx, "102") == ["unregistered", "ready", "busy_elsewhere", "ready"]
