@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from asterisk.sipp import SippCarrier, place_call
+from asterisk.sipp import SippCarrier, SippPhone, place_call, place_carrier_call
 from core.services.auth import SYSTEM
 from tests.integration.conftest import PASSWORDS
 
@@ -71,3 +71,19 @@ async def test_a_wrong_password_is_rejected_without_hammering_the_carrier(pbx):
         ]
         assert await asyncio.to_thread(pbx.asterisk.outbound_registrations) == {"trunk-carrier": "Rejected"}
     assert "Rejected" in state
+
+
+async def test_calls_to_the_registered_contact_reach_the_trunks_public_number(pbx):
+    async with SippCarrier("registrar", username=USERNAME, password=SECRET) as carrier:
+        await pbx.daemon.trunks.add(
+            SYSTEM, "carrier", carrier.ip, carrier.port, DID, USERNAME, SECRET, register=True
+        )
+        await carrier.wait_registered(timeout=10)
+        await pbx.daemon.trunks.set_route(SYSTEM, DID, "ext:102")
+        async with SippPhone("102", PASSWORDS["102"], pbx.sip_port, "answer"):
+            # the carrier calls sip:pbx01@… (the contact the PBX registered), not the public number
+            result = await place_carrier_call("+15557654321", USERNAME, pbx.sip_port, hold_ms=300)
+            assert result.ok, result.stderr_tail
+    (record,) = await pbx.wait_calls(1)
+    assert (record.direction, record.callee, record.disposition) == ("inbound", USERNAME, "answered")
+    assert [leg.endpoint for leg in record.legs if leg.role == "callee"] == ["PJSIP/102"]
