@@ -408,8 +408,9 @@ def create_app(services: Services, bus: EventBus, daemon: DaemonView) -> FastAPI
     ) -> dict[str, Any]:
         """The request body is the WAV file itself (8 kHz, 16-bit, mono); `filename` only names it in
         errors. Bytes rather than a path, so that a client need not share the daemon's file system."""
-        data = await request.body()
-        if len(data) > MAX_PROMPT_BYTES:
+        too_large = int(request.headers.get("content-length") or 0) > MAX_PROMPT_BYTES
+        data = b"" if too_large else await request.body()  # a declared giant is not read at all
+        if too_large or len(data) > MAX_PROMPT_BYTES:
             raise InvalidInput(f"{filename} is too large for a prompt (at most {MAX_PROMPT_BYTES >> 20} MiB)")
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "prompt.wav"

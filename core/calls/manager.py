@@ -281,9 +281,9 @@ class _CallFlow:
             did = to_e164(self.dialled, settings.country)
             route = await InboundRoute.get_or_none(did=did) if did else None
             if route is None:  # sent to a registration's contact (its username): the trunk's own number
-                trunk = await Trunk.get_or_none(username=self.dialled, register=True)
-                if trunk is not None:
-                    did = trunk.caller_id
+                registering = await Trunk.get_or_none(username=self.dialled, register=True)
+                if registering is not None:
+                    did = registering.caller_id
                     route = await InboundRoute.get_or_none(did=did)
             if route is not None:
                 self.recording_policies.append(route.recording)
