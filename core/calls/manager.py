@@ -668,6 +668,8 @@ class _CallFlow:
                 return None, ""
             if kind == "PlaybackFinished" and (event.get("playback") or {}).get("id") == playback:
                 self.playback, choice_deadline = None, loop.time() + menu.timeout
+                if (event.get("playback") or {}).get("state") == "failed":  # e.g. a missing sound file
+                    logger.warning("IVR %s: its prompt %s could not be played", menu.name, menu.prompt)
             elif kind == "ChannelDtmfReceived" and chan == self.caller_id:
                 if self.playback is not None:
                     await self._stop_hold()

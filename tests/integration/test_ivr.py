@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import struct
+import wave
+
 import pytest
 
 from asterisk.sipp import SippPhone, place_call
@@ -104,3 +108,38 @@ async def test_a_menu_ending_at_busy_plays_the_busy_tone_then_hangs_up(pbx):
     assert (record.disposition, record.sip_code) == ("busy", None)  # the caller never got a 486
     assert (record.ended_at - record.started_at).total_seconds() >= 3 + 1  # the menu's second, then the tone
     assert choices(pbx, record.call_id) == [("ivr:main no choice", "busy")]
+
+
+def tone_wav(path, seconds=2.0, rate=8000):
+    """A 440 Hz tone as 8 kHz, 16-bit mono WAV: what an uploaded prompt must be."""
+    frames = bytearray()
+    for i in range(int(seconds * rate)):
+        frames += struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate)))
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(bytes(frames))
+
+
+async def test_an_uploaded_prompt_plays_and_the_repeat_key_replays_the_menu(pbx, tmp_path, caplog):
+    await menus(pbx, attempts=1)  # one play only: the repeat key must not count as an attempt
+    tone_wav(tmp_path / "greeting.wav")
+    view = await pbx.daemon.ivrs.upload_prompt(SYSTEM, "main", tmp_path / "greeting.wav")
+    assert view.prompt.startswith("sound:/")
+    async with phone(pbx, "102"):
+        result = await call(pbx, "500", [(1000, "*"), (1500, "1")])
+        assert result.ok, result.stderr_tail
+    (record,) = await pbx.wait_calls(1)
+    assert answered_by(record) == ["PJSIP/102"]
+    assert choices(pbx, record.call_id) == [("ivr:main 1", "ext:102")]
+    assert "could not be played" not in caplog.text  # Asterisk found and played the uploaded file
+
+
+async def test_a_prompt_that_cannot_be_played_is_reported(pbx, caplog):
+    await menus(pbx)
+    await pbx.daemon.ivrs.save(SYSTEM, "main", prompt="sound:no-such-sound-file")
+    async with phone(pbx, "102"):
+        result = await call(pbx, "500", [(1500, "1")])
+        assert result.ok, result.stderr_tail  # the menu still works: the caller's keys still count
+    assert "IVR main: its prompt sound:no-such-sound-file could not be played" in caplog.text
