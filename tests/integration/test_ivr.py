@@ -143,3 +143,18 @@ async def test_a_prompt_that_cannot_be_played_is_reported(pbx, caplog):
         result = await call(pbx, "500", [(1500, "1")])
         assert result.ok, result.stderr_tail  # the menu still works: the caller's keys still count
     assert "IVR main: its prompt sound:no-such-sound-file could not be played" in caplog.text
+
+
+async def test_a_menu_choice_leads_into_a_queue(pbx):
+    await pbx.daemon.queues.save(SYSTEM, "support", agent_timeout=3)
+    await pbx.daemon.queues.add_agent(SYSTEM, "support", "103")
+    await menus(pbx)
+    await pbx.daemon.ivrs.set_option(SYSTEM, "main", "3", "queue:support")
+    async with phone(pbx, "103"):
+        result = await call(pbx, "500", [(1000, "3")])
+        assert result.ok, result.stderr_tail
+    (record,) = await pbx.wait_calls(1)
+    assert answered_by(record) == ["PJSIP/103"]
+    assert choices(pbx, record.call_id) == [("ivr:main 3", "queue:support")]
+    left = [(e.reason, e.agent) for e in pbx.events if e.type == "QueueCallerLeft"]
+    assert left == [("answered", "103")]
