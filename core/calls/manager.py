@@ -1027,7 +1027,7 @@ class CallManager:
         self.recording_format = recording_format
         self.ivr = ivr or _no_ivr
         self.number_owner = number_owner or _no_owner  # "ivr:main" / "queue:support" for their numbers
-        self.queues = QueueBoard(queue or _no_queue, self._online, self._in_a_call, publish or _ignore_event)
+        self.queues = QueueBoard(queue or _no_queue, self._online, self._in_calls, publish or _ignore_event)
         self.decide = decide
         self.client: AriClient | None = None
         self.live: dict[str, LiveCall] = {}
@@ -1052,8 +1052,10 @@ class CallManager:
         if event.get("type") == "EndpointStateChange":
             endpoint = event.get("endpoint") or {}
             if endpoint.get("technology") == "PJSIP":
-                self.endpoints[endpoint.get("resource", "")] = endpoint.get("state", "unknown")
-                self.queues.refresh()
+                resource, state = endpoint.get("resource", ""), endpoint.get("state", "unknown")
+                if self.endpoints.get(resource) != state:  # most of these are calls coming and going
+                    self.endpoints[resource] = state
+                    self.queues.refresh()
             return
         if event.get("type") == "PlaybackFinished":  # addressed by its target, "channel:<id>"
             target = str((event.get("playback") or {}).get("target_uri", ""))
@@ -1131,14 +1133,15 @@ class CallManager:
     def _online(self, number: str) -> bool:
         return self.endpoints.get(number) == "online"
 
-    def _in_a_call(self, number: str) -> bool:
-        """Whether an internal (or a remote agent's) number is on a call: answered, or calling out."""
+    def _in_calls(self) -> set[str]:
+        """The internal (and remote agents') numbers on a call now: answered, or calling out."""
+        numbers = set()
         for flow in set(self._flows.values()):
-            if flow.answered_number == number and flow.live.state == "up":
-                return True
-            if not flow.inbound and flow.caller_number == number:
-                return True
-        return False
+            if flow.answered_number is not None and flow.live.state == "up":
+                numbers.add(flow.answered_number)
+            if not flow.inbound:
+                numbers.add(flow.caller_number)
+        return numbers
 
     # -- actions on live calls -------------------------------------------------------------------
     def _flow_of(self, call_id: str) -> _CallFlow:

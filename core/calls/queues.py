@@ -109,13 +109,13 @@ class QueueBoard:
         self,
         load: Callable[[str], Awaitable[QueueInfo | None]],
         online: Callable[[str], bool],
-        busy_elsewhere: Callable[[str], bool],
+        in_calls: Callable[[], set[str]],
         publish: Callable[[DomainEvent], Awaitable[object]],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._load = load
         self._online = online
-        self._busy_elsewhere = busy_elsewhere
+        self._in_calls = in_calls
         self._publish = publish
         self._clock = clock
         self.queues: dict[str, QueueRuntime] = {}
@@ -156,6 +156,7 @@ class QueueBoard:
     def refresh(self) -> None:
         """Recompute every agent's state, publish the changes, and wake callers if someone is ready."""
         now = self._clock()
+        in_calls = self._in_calls() if self.queues else set()
         for runtime in self.queues.values():
             anyone_ready = False
             for agent in runtime.info.agents:
@@ -165,7 +166,7 @@ class QueueBoard:
                         activity, phase=Phase.IDLE, until=None
                     )
                 state = agent_state(
-                    agent, activity, self._online(agent.number), self._busy_elsewhere(agent.number), now
+                    agent, activity, self._online(agent.number), agent.number in in_calls, now
                 )
                 previous = runtime.states.get(agent.number)
                 if state is not previous:

@@ -33,7 +33,7 @@ def setup():
     async def publish(event):
         published.append(event)
 
-    board = QueueBoard(load, online.__contains__, busy.__contains__, publish, clock)
+    board = QueueBoard(load, online.__contains__, lambda: set(busy), publish, clock)
     return board, clock, published, online, busy
 
 
