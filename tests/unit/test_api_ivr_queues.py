@@ -67,7 +67,8 @@ async def pbx(db, tmp_path):
     await services.auth.ensure_user("wally", "viewer", VIEWER_TOKEN)
     for number in ("101", "102", "103"):
         await services.extensions.add(SYSTEM, number)
-    board = QueueBoard(services.queues.info, {"101"}.__contains__, lambda number: False, bus.publish)
+    # the board is told nobody is on a call (set() is empty)
+    board = QueueBoard(services.queues.info, {"101"}.__contains__, set, bus.publish)
     app = create_app(services, bus, BoardDaemon(board))
 
     def client(token: str = TOKEN) -> httpx.AsyncClient:
