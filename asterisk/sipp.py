@@ -328,6 +328,15 @@ class _Sipp:
     def message_log(self) -> str:
         return _read(self.message_file)
 
+    def error(self, message: str) -> SippError:
+        """A SippError carrying this process's exit code, stderr and message log."""
+        return SippError(
+            message,
+            returncode=self.proc.returncode if self.proc else None,
+            stderr_tail=self.stderr_tail(),
+            message_log=self.message_log(),
+        )
+
     def stderr_tail(self) -> str:
         """stderr plus the lines of the -trace_err log that stderr does not already show."""
         err = _read(self.workdir / f"{self.name}.stderr.txt")
@@ -622,12 +631,7 @@ class SippPhone:
             await asyncio.sleep(0.02)
 
     def _error(self, message: str) -> SippError:
-        return SippError(
-            message,
-            returncode=self._sipp.proc.returncode,
-            stderr_tail=self._sipp.stderr_tail(),
-            message_log=self._sipp.message_log(),
-        )
+        return self._sipp.error(message)
 
     async def unregister(self, timeout: float = 5.0) -> bool:
         """REGISTER Expires: 0 (``Contact: *``) from a separate short sipp run. Logs, never raises."""
@@ -1026,12 +1030,7 @@ class SippCarrier:
             await asyncio.sleep(0.01)
 
     def _error(self, message: str) -> SippError:
-        return SippError(
-            message,
-            returncode=self._sipp.proc.returncode,
-            stderr_tail=self._sipp.stderr_tail(),
-            message_log=self._sipp.message_log(),
-        )
+        return self._sipp.error(message)
 
     async def _close(self) -> None:
         try:
