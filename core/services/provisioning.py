@@ -33,6 +33,8 @@ def endpoint_fields(ext: Extension, bind: str, context: str = "from-internal") -
         "dtmf_mode": "rfc4733",
         "auth": ext.number,
         "aors": ext.number,
+        # a phone is known by the user it sends, and must then prove it with its password
+        "identify_by": "username,auth_username",
         "callerid": f'"{ext.name or ext.number}" <{ext.number}>',
     }
     if _is_loopback(bind):  # a lab/demo PBX: keep RTP on the loopback too
@@ -70,6 +72,9 @@ def trunk_fields(trunk: Trunk, bind: str) -> dict[str, dict[str, str]]:
     endpoint_id = trunk_endpoint_id(trunk.name)
     endpoint = {
         "context": "from-trunk",
+        # known by its source address only (the identify object below): a request that merely names the
+        # trunk (From: trunk-carrier) must not match it, since a trunk has no password to challenge for
+        "identify_by": "ip",
         "disallow": "all",
         "allow": "ulaw,alaw,gsm",
         "direct_media": "no",
