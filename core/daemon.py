@@ -95,6 +95,7 @@ class Daemon:
             "asterisk_url": self.settings.asterisk.base_url,
             "uptime": round(time.time() - self.started, 1),
             "live_calls": len(self.calls.live),
+            "provisioning_errors": list(self.provisioner.failures),
         }
 
     def live_calls(self) -> list[dict[str, Any]]:

@@ -26,6 +26,14 @@ class ChannelGone(AriError):
     """The channel or bridge no longer exists (HTTP 404)."""
 
 
+class AriRefused(AriError):
+    """Asterisk answered, and refused this one request (e.g. a configuration object it cannot take)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class AriClient(Protocol):
     """What core/calls may ask of Asterisk."""
 
@@ -215,7 +223,7 @@ class AsyncariClient:
         except httpx.HTTPError as exc:
             raise AriError(f"PUT {path}: {exc!r}") from exc
         if r.status_code >= 400:
-            raise AriError(f"PUT {path}: HTTP {r.status_code} {r.text[:200]}")
+            raise AriRefused(r.status_code, f"PUT {path}: HTTP {r.status_code} {r.text[:200]}")
 
     async def delete_config(self, object_type: str, object_id: str) -> None:
         path = f"asterisk/config/dynamic/res_pjsip/{object_type}/{object_id}"

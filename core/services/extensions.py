@@ -18,7 +18,7 @@ from core.events.types import ExtensionEvent
 from core.models import Extension
 from core.routing import OutboundPermission
 from core.services.auth import Actor, AuthService
-from core.services.provisioning import Provisioner
+from core.services.provisioning import CALLER_NAME_MAX_BYTES, Provisioner
 from core.services.validation import number_owner, refuse_if_used, validate_e164
 
 E = TypeVar("E", bound=ExtensionEvent)
@@ -39,10 +39,19 @@ def validate_number(number: str) -> str:
 
 
 def validate_name(name: str) -> str:
-    """A display name: printable, at most 100 characters, no quotes (it goes into a SIP caller ID)."""
+    """A display name: printable, no quotes or <> (it goes into a SIP caller ID), and at most
+    CALLER_NAME_MAX_BYTES bytes in UTF-8: Asterisk keeps no more of a caller name, and a name cut inside
+    a character breaks every ARI answer that carries it."""
     name = (name or "").strip()
-    if len(name) > NAME_MAX or any(c in name for c in '"<>\\') or not name.isprintable():
-        raise InvalidInput(f"name must be at most {NAME_MAX} printable characters without quotes or <>")
+    if any(c in name for c in '"<>\\') or not name.isprintable():
+        raise InvalidInput("name must be printable characters, without quotes, <> or backslashes")
+    size = len(name.encode())
+    if len(name) > NAME_MAX or size > CALLER_NAME_MAX_BYTES:
+        raise InvalidInput(
+            f"name is {size} bytes in UTF-8, but a caller name holds at most {CALLER_NAME_MAX_BYTES} "
+            f"(e.g. {CALLER_NAME_MAX_BYTES} Latin letters, {CALLER_NAME_MAX_BYTES // 2} Cyrillic or "
+            f"{CALLER_NAME_MAX_BYTES // 3} Chinese characters): shorten it"
+        )
     return name
 
 

@@ -9,12 +9,21 @@ from __future__ import annotations
 import ipaddress
 import logging
 
-from core.ari.client import AriClient
+from core.ari.client import AriClient, AriRefused
 from core.models import Extension, Trunk
 
 logger = logging.getLogger(__name__)
 
 ENDPOINT_EVENTS = "endpoint:PJSIP"  # registration changes of every phone
+#: Asterisk parses an endpoint's callerid into an 80-byte buffer: a longer name is cut, mid-character
+#: for non-Latin names, and the broken UTF-8 then fails every ARI answer that carries it (HTTP 500)
+CALLER_NAME_MAX_BYTES = 79
+
+
+def caller_name(name: str) -> str:
+    """A display name as Asterisk can keep it: at most CALLER_NAME_MAX_BYTES bytes, cut between
+    characters (names are validated to fit; this guards rows stored before that check)."""
+    return name.encode()[:CALLER_NAME_MAX_BYTES].decode(errors="ignore")
 
 
 def endpoint_fields(ext: Extension, bind: str, context: str = "from-internal") -> dict[str, dict[str, str]]:
@@ -35,7 +44,7 @@ def endpoint_fields(ext: Extension, bind: str, context: str = "from-internal") -
         "aors": ext.number,
         # a phone is known by the user it sends, and must then prove it with its password
         "identify_by": "username,auth_username",
-        "callerid": f'"{ext.name or ext.number}" <{ext.number}>',
+        "callerid": f'"{caller_name(ext.name) or ext.number}" <{ext.number}>',
     }
     if _is_loopback(bind):  # a lab/demo PBX: keep RTP on the loopback too
         endpoint["media_address"] = bind
@@ -147,6 +156,8 @@ class Provisioner:
     def __init__(self, bind: str) -> None:
         self._bind = bind
         self.client: AriClient | None = None  # set while ARI is connected
+        #: what Asterisk refused at the last full provisioning ("internal number 106: ..."), for health
+        self.failures: list[str] = []
 
     async def push(self, ext: Extension, client: AriClient | None = None) -> bool:
         """Provision one number (or remove it when disabled). False when Asterisk is not connected."""
@@ -190,13 +201,35 @@ class Provisioner:
         return True
 
     async def push_all(self, client: AriClient) -> int:
-        """Provision every internal number and trunk; returns how many numbers are enabled."""
-        count = 0
+        """Provision every internal number and trunk; returns how many numbers are enabled.
+
+        One object Asterisk refuses is reported and skipped: it never keeps the others (or the whole ARI
+        start-up) from working. A failure to reach Asterisk at all still ends the attempt.
+        """
+        count, failures = 0, []
         for ext in await Extension.all().order_by("number"):
-            await self.push(ext, client)
-            count += ext.enabled
+            try:
+                await self.push(ext, client)
+            except AriRefused as exc:
+                failures.append(self._refused(f"internal number {ext.number}", exc))
+            else:
+                count += ext.enabled
         trunks = await Trunk.filter(enabled=True).order_by("name")
         for trunk in trunks:
-            await self.push_trunk(trunk, client)
-        logger.info("provisioned %d internal numbers and %d trunks", count, len(trunks))
+            try:
+                await self.push_trunk(trunk, client)
+            except AriRefused as exc:
+                failures.append(self._refused(f"trunk {trunk.name}", exc))
+        self.failures = failures
+        logger.info(
+            "provisioned %d internal numbers and %d trunks%s",
+            count,
+            len(trunks) - sum(f.startswith("trunk ") for f in failures),
+            f"; {len(failures)} refused by Asterisk" if failures else "",
+        )
         return count
+
+    @staticmethod
+    def _refused(what: str, exc: AriRefused) -> str:
+        logger.error("Asterisk refused %s, skipped: %s; fix it (pbx ext set / pbx trunk …)", what, exc)
+        return f"{what}: {exc}"

@@ -114,3 +114,12 @@ async def test_outside_call_settings(db, service):
     assert cleared.external_caller_id is None
     event = await EventRecord.filter(type="ExtensionUpdated").order_by("-id").first()
     assert event.payload["outbound"] == "international"
+
+
+def test_caller_names_are_cut_between_characters_within_what_asterisk_keeps():
+    from core.services.provisioning import CALLER_NAME_MAX_BYTES, caller_name
+
+    for name in ("客" * 30, "Ж" * 45, "a" * 100):
+        kept = caller_name(name)
+        assert len(kept.encode()) <= CALLER_NAME_MAX_BYTES
+        assert name.startswith(kept) and len(kept.encode()) > CALLER_NAME_MAX_BYTES - 4
