@@ -23,7 +23,7 @@ from rich.table import Table
 from asterisk.installer import install, load
 from asterisk.sipp import SippPhone, run_calls
 from core.models import Extension
-from core.services.provisioning import endpoint_fields
+from core.services.provisioning import endpoint_fields, sip_digest
 from pbx.lab import lab_pbx
 
 CALLEE, CALLER, BASELINE_CALLER = "102", "101", "9101"
@@ -34,7 +34,8 @@ TARGET_RATIO = 1.5
 
 async def _add_baseline_caller(lab) -> None:
     """A phone account like ours, but whose calls go straight to the dialplan's Dial(), bypassing our app."""
-    account = Extension(number=BASELINE_CALLER, name="bench", sip_password=BASELINE_PASSWORD, enabled=True)
+    digest = sip_digest(BASELINE_CALLER, BASELINE_PASSWORD)
+    account = Extension(number=BASELINE_CALLER, name="bench", sip_digest=digest, enabled=True)
     objects = endpoint_fields(account, lab.settings.asterisk.bind, context="bench-direct")
     for object_type, fields in objects.items():
         await lab.daemon.ari.client.push_config(object_type, BASELINE_CALLER, fields)

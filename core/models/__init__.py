@@ -42,7 +42,9 @@ class Extension(Model):
     outbound = fields.CharField(max_length=16, default="national")
     external_caller_id = fields.CharField(max_length=20, null=True)  # E.164 shown on outside calls
     recording = fields.CharField(max_length=10, default="never")  # always | never | on_demand
-    sip_password = fields.CharField(max_length=64)
+    # MD5 of "number:realm:password" (RFC 2617 HA1, realm SIP_REALM): Asterisk checks phones' digests
+    # with it, and the password itself is never stored
+    sip_digest = fields.CharField(max_length=32)
     created_at = fields.DatetimeField(auto_now_add=True)
     forwarding: fields.ReverseRelation[ForwardingRule]
 

@@ -18,7 +18,7 @@ from core.events.types import ExtensionEvent
 from core.models import Extension
 from core.routing import OutboundPermission
 from core.services.auth import Actor, AuthService
-from core.services.provisioning import CALLER_NAME_MAX_BYTES, Provisioner
+from core.services.provisioning import CALLER_NAME_MAX_BYTES, Provisioner, sip_digest
 from core.services.validation import number_owner, refuse_if_used, validate_e164
 
 E = TypeVar("E", bound=ExtensionEvent)
@@ -108,16 +108,10 @@ class ExtensionView:
     sip_password: str | None = None
 
 
-def _view(ext: Extension, with_password: bool = False) -> ExtensionView:
+def _view(ext: Extension, password: str | None = None) -> ExtensionView:
+    """The view of a number; `password` only right after it was set (it is not stored)."""
     return ExtensionView(
-        ext.number,
-        ext.name,
-        ext.enabled,
-        ext.dnd,
-        ext.outbound,
-        ext.external_caller_id,
-        None,
-        ext.sip_password if with_password else None,
+        ext.number, ext.name, ext.enabled, ext.dnd, ext.outbound, ext.external_caller_id, None, password
     )
 
 
@@ -152,13 +146,15 @@ class ExtensionService:
             raise Conflict(f"internal number {number} is already used by {owner}")
         try:
             async with in_transaction():
-                ext = await Extension.create(number=number, name=name, sip_password=password, enabled=enabled)
+                ext = await Extension.create(
+                    number=number, name=name, sip_digest=sip_digest(number, password), enabled=enabled
+                )
                 await self._auth.audit(actor, "extension.add", number, {"name": name, "enabled": enabled})
         except IntegrityError:
             raise Conflict(f"internal number {number} already exists") from None
         await self._provision(ext)
         await self._bus.publish(extension_event(ExtensionAdded, ext))
-        return _view(ext, with_password=True)
+        return _view(ext, password)
 
     async def update(
         self,
@@ -183,7 +179,7 @@ class ExtensionService:
         if enabled is not None:
             ext.enabled = enabled
         if password is not None:
-            ext.sip_password = validate_password(password)
+            ext.sip_digest = sip_digest(number, validate_password(password))
         if outbound is not None:
             ext.outbound = validate_outbound(outbound)
         if external_caller_id is not None:
@@ -204,7 +200,7 @@ class ExtensionService:
             )
         await self._provision(ext)
         await self._bus.publish(extension_event(ExtensionUpdated, ext))
-        return _view(ext, with_password=password is not None)
+        return _view(ext, password)
 
     async def remove(self, actor: Actor, number: str) -> None:
         """Delete an internal number and its SIP account."""

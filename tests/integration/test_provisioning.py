@@ -10,6 +10,7 @@ from asterisk.sipp import SippPhone, place_call
 from core.errors import InvalidInput
 from core.models import Extension, Trunk
 from core.services.auth import SYSTEM
+from core.services.provisioning import sip_digest
 from tests.integration.conftest import PASSWORDS
 
 pytestmark = pytest.mark.integration
@@ -45,7 +46,7 @@ async def test_a_caller_name_longer_than_asterisk_keeps_is_refused(pbx):
 async def test_rows_asterisk_refuses_are_skipped_and_everything_else_starts(pbx):
     # Rows stored before names were checked, and a trunk whose host no longer resolves: after an Asterisk
     # restart the daemon provisions everything again, and must not stop at them.
-    await Extension.create(number="106", name=CHINESE_30, sip_password="pw-106-secret")
+    await Extension.create(number="106", name=CHINESE_30, sip_digest=sip_digest("106", "pw-106-secret"))
     await Trunk.create(name="gone", host="no-such-carrier.invalid", port=5060, caller_id="+15550001000")
     await asyncio.to_thread(pbx.asterisk.stop)
     async with asyncio.timeout(10):

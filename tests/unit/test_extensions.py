@@ -7,7 +7,7 @@ from core.events import EventBus
 from core.models import AuditEntry, EventRecord, Extension
 from core.services.auth import Actor, AuthService
 from core.services.extensions import ExtensionService
-from core.services.provisioning import Provisioner, endpoint_fields
+from core.services.provisioning import Provisioner, endpoint_fields, sip_digest
 
 ADMIN = Actor("alice", "admin", "cli")
 VIEWER = Actor("victor", "viewer", "api")
@@ -51,7 +51,9 @@ async def test_invalid_passwords_are_refused(db, service, password):
 async def test_add_generates_password_and_records_everything(db, service):
     view = await service.add(ADMIN, "101", "Reception")
     assert view.sip_password and len(view.sip_password) == 16
-    assert (await Extension.get(number="101")).sip_password == view.sip_password
+    stored = await Extension.get(number="101")
+    assert stored.sip_digest == sip_digest("101", view.sip_password)  # only the digest is kept
+    assert view.sip_password not in str(await Extension.filter(number="101").values())
     audit = await AuditEntry.get(action="extension.add")
     assert (audit.actor, audit.source, audit.target) == ("alice", "cli", "101")
     assert view.sip_password not in str(audit.detail)  # secrets never reach the audit log
@@ -86,7 +88,9 @@ async def test_provisioning_follows_changes(db):
     prov.client = ari
     service = ExtensionService(AuthService(), EventBus(), prov)
     view = await service.add(ADMIN, "101", "Reception")
-    assert ari.objects[("auth", "101")]["password"] == view.sip_password
+    auth = ari.objects[("auth", "101")]
+    assert (auth["auth_type"], auth["md5_cred"]) == ("md5", sip_digest("101", view.sip_password))
+    assert "password" not in auth
     assert ari.objects[("endpoint", "101")]["callerid"] == '"Reception" <101>'
     await service.update(ADMIN, "101", enabled=False)
     assert ("endpoint", "101") not in ari.objects  # a disabled number cannot register
@@ -97,7 +101,7 @@ async def test_provisioning_follows_changes(db):
 
 
 def test_endpoint_fields_keep_lab_media_on_loopback():
-    ext = Extension(number="101", name="", sip_password="secretpw1", enabled=True)
+    ext = Extension(number="101", name="", sip_digest=sip_digest("101", "secretpw1"), enabled=True)
     assert endpoint_fields(ext, "127.0.0.1")["endpoint"]["media_address"] == "127.0.0.1"
     assert "media_address" not in endpoint_fields(ext, "0.0.0.0")["endpoint"]
 
