@@ -210,7 +210,7 @@ def ensure_secrets(settings: Settings) -> Settings:
         current.setdefault("api", {})["token"] = secrets.token_hex(24)
         changed = True
     if changed:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:

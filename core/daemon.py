@@ -134,7 +134,12 @@ class Daemon:
         self.api_port = sock.getsockname()[1]
         app = create_app(self.services, self.bus, self)
         config = uvicorn.Config(
-            app, log_level="warning", lifespan="off", ws="websockets-sansio", timeout_graceful_shutdown=2
+            app,
+            log_level="warning",
+            log_config=None,  # uvicorn's messages go through our (redacting) handlers, not its own
+            lifespan="off",
+            ws="websockets-sansio",
+            timeout_graceful_shutdown=2,
         )
         self._server = uvicorn.Server(config)
         self._server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]  # the CLI owns signals

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import getpass
-import logging
 import os
 import signal
 import subprocess
@@ -24,6 +23,7 @@ from rich.table import Table
 
 from core.config import ConfigError, Settings, ensure_secrets, load_settings
 from core.errors import DomainError, NotFound
+from pbx.logs import configure_logging, private_log_file
 
 T = TypeVar("T")
 out = Console(width=None if sys.stdout.isatty() else 200)  # piped: do not squeeze tables to 80
@@ -201,42 +201,6 @@ def asterisk_cli(command: Annotated[str, typer.Argument(help='e.g. "pjsip show e
 
 
 # -- the daemon --------------------------------------------------------------------------------
-class RedactSecrets(logging.Filter):
-    """Last line of defence: no secret reaches a log, whoever logs it (asyncari puts the ARI
-    password in URLs as `api_key=user:password`)."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self._secrets = [x for x in secrets if x]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = message
-        for secret in self._secrets:
-            redacted = redacted.replace(secret, "***")
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
-
-
-def _configure_logging(s: Settings, logfile: Path | None = None) -> None:
-    handlers: list[logging.Handler] = [logging.StreamHandler()]
-    if logfile:
-        logfile.parent.mkdir(parents=True, exist_ok=True)
-        handlers = [logging.FileHandler(logfile)]
-    redact = RedactSecrets([s.asterisk.ari_password, s.api.token])
-    for handler in handlers:
-        handler.addFilter(redact)
-    logging.basicConfig(
-        level=s.log_level.upper(), handlers=handlers, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("httpx", "httpcore", "tortoise", "aiosqlite"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    # asyncari warns about every event it has no model class for; our supervisor reports what matters
-    for chatty in ("asyncari", "asyncswagger11"):
-        logging.getLogger(chatty).setLevel(logging.ERROR)
-
-
 def _pidfile(s: Settings) -> Path:
     return s.data_dir / "pbx.pid"
 
@@ -247,8 +211,8 @@ def serve(logfile: Annotated[Path | None, typer.Option(help="log here instead of
     from core.daemon import serve as serve_daemon
 
     s = settings()
-    _configure_logging(s, logfile)
-    s.data_dir.mkdir(parents=True, exist_ok=True)
+    configure_logging(s, logfile)
+    s.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     _pidfile(s).write_text(str(os.getpid()))
 
     async def main() -> None:
@@ -320,8 +284,7 @@ def _start_daemon_background(s: Settings) -> subprocess.Popen[bytes] | None:
     """Start `pbx serve` detached (unless one already answers); its log goes to <data dir>/log/pbx.log."""
     if _daemon_up(s):
         return None
-    log = s.data_dir / "log" / "pbx.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
+    log = private_log_file(s.data_dir / "log" / "pbx.log")
     with open(log, "a") as stderr:
         return subprocess.Popen(
             [sys.executable, "-m", "pbx.cli", "serve", "--logfile", str(log)],
@@ -1563,6 +1526,9 @@ def calls(last: Annotated[int, typer.Option("--last", min=1, max=1000, help="how
 
 def main() -> None:
     """Entry point: every user-facing failure is one clear line, never a traceback."""
+    # What the PBX writes (database, logs, recordings, Asterisk's files) is its owner's alone, and so
+    # is what the processes it starts (the daemon, Asterisk) write.
+    os.umask(0o077)
     try:
         rc = app(standalone_mode=False)
         if isinstance(rc, int) and rc:
