@@ -840,11 +840,19 @@ class _CallFlow:
         """Both sides are answered: bridge them and stay until one hangs up."""
         self.bridge_id = f"{BRIDGE_PREFIX}{self.live.call_id}"
         await self.client.create_bridge(self.bridge_id)
-        await self.client.add_to_bridge(self.bridge_id, [self.caller_id, callee])
+        left: Event | None = None
+        try:
+            await self.client.add_to_bridge(self.bridge_id, [self.caller_id, callee])
+        except AriError:
+            # one side hung up in the instant between the answer and the bridge: the caller had its
+            # 200 OK, so the call was answered, and ended by whoever left
+            left = await self._leaving((self.caller_id, callee))
+            if left is None:
+                raise
         self.policy = self._recording_policy(answered_by)
         self.live.state, self.live.answered_at = "up", datetime.now(UTC)
         self.m.queues.refresh()  # the callee (and an internal caller) are now busy for queues
-        if self.policy is RecordingPolicy.ALWAYS:
+        if self.policy is RecordingPolicy.ALWAYS and left is None:
             try:
                 await self.start_recording()
             except AriError:  # the call goes on; losing a recording must not lose the call
@@ -854,20 +862,36 @@ class _CallFlow:
             [await self.legs[self.caller_id], await self.legs[callee]],
             await self.legs[callee],
         )
-        while True:
-            event = await self.queue.get()
-            chan = (event.get("channel") or {}).get("id")
-            if chan in (self.caller_id, callee) and event["type"] in _GONE:
-                other = callee if chan == self.caller_id else self.caller_id
-                await self._hangup_quietly(other)
-                await self._end_leg(chan, Disposition.ANSWERED.value, await self._cause_of(chan, event))
-                await self._end_leg(other, Disposition.ANSWERED.value, 16)
-                await self._destroy_bridge()  # ends the recording too
-                call = await self._records()
-                await self.m.log.finish(call, Disposition.ANSWERED)
-                if self.recording_name:
-                    await self.m.recording_done(call, self.recording_name)
-                return
+        await self.talk(callee, left)
+
+    async def talk(self, callee: str, left: Event | None = None) -> None:
+        """The bridged call goes on until one side hangs up (`left`, if it already has): then the other
+        is hung up, the bridge (and its recording) ends and the records are closed."""
+        event = left
+        while event is None:
+            candidate = await self.queue.get()
+            chan = (candidate.get("channel") or {}).get("id")
+            if chan in (self.caller_id, callee) and candidate["type"] in _GONE:
+                event = candidate
+        chan = str((event.get("channel") or {}).get("id"))
+        other = callee if chan == self.caller_id else self.caller_id
+        await self._hangup_quietly(other)
+        await self._end_leg(chan, Disposition.ANSWERED.value, await self._cause_of(chan, event))
+        await self._end_leg(other, Disposition.ANSWERED.value, 16)
+        await self._destroy_bridge()  # ends the recording too
+        call = await self._records()
+        await self.m.log.finish(call, Disposition.ANSWERED)
+        if self.recording_name:
+            await self.m.recording_done(call, self.recording_name)
+
+    async def _leaving(self, channels: tuple[str, ...], wait: float = 1.0) -> Event | None:
+        """The event of the first of `channels` to leave within `wait` seconds, if any does."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while (event := await self.next_event(deadline - loop.time())) is not None:
+            if (event.get("channel") or {}).get("id") in channels and event["type"] in _GONE:
+                return event
+        return None
 
     # -- helpers --------------------------------------------------------------------------------
     async def _cause_of(self, channel_id: str, event: Event, wait: float = 1.0) -> int | None:

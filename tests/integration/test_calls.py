@@ -141,3 +141,17 @@ async def test_extension_added_at_runtime_can_register_and_be_called(pbx):
     with pytest.raises(Exception, match="REGISTER 2001"):
         async with SippPhone("2001", view.sip_password, pbx.sip_port, "answer", register_timeout=3):
             pass
+
+
+async def test_a_caller_who_hangs_up_right_after_the_answer_ended_an_answered_call(pbx):
+    # The caller's ACK and BYE follow the 200 OK at once: the hangup can beat the bridge being built.
+    async with phone(pbx, "102"):
+        for _ in range(3):
+            result = await call(pbx, "101", "102", "expect_failure")  # on a 200: ACK, then BYE at once
+            assert result.final_code == 200
+    records = await pbx.wait_calls(3)
+    assert [(r.disposition, r.sip_code) for r in records] == [("answered", None)] * 3
+    for record in records:
+        legs = pbx.legs(record)
+        assert all(leg.ended_at and leg.disposition == "answered" for leg in legs.values())
+        assert "CallEnded" in await pbx.event_types(record.call_id)
