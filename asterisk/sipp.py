@@ -51,6 +51,7 @@ PHONE_BEHAVIOURS = {
 CALL_SCENARIOS = {
     "answered_caller_bye": "call_answered_caller_bye.xml",
     "answered_wait_bye": "call_answered_wait_bye.xml",
+    "long_audio_caller_bye": "call_long_audio_caller_bye.xml",  # a template: LONG_AUDIO_SECONDS of RTP
     "expect_failure": "call_expect_failure.xml",
     "cancel": "call_cancel.xml",
     "bench": "call_bench.xml",
@@ -81,6 +82,7 @@ CARRIER_FAILURE_CODES = FAILURE_CODES | {401}
 _EXPECTED_FINAL = {
     "answered_caller_bye": {200},
     "answered_wait_bye": {200},
+    "long_audio_caller_bye": {200},
     "bench": {200},
     "dtmf_caller_bye": {200},
     "expect_failure": FAILURE_CODES,
@@ -444,10 +446,13 @@ async def place_call(
     if timeout is None:
         timeout = 75.0 if scenario == "answered_wait_bye" else hold_ms / 1000 + 20.0
         timeout += sum(pause for pause, _ in dtmf) / 1000
+        timeout += LONG_AUDIO_SECONDS if scenario == "long_audio_caller_bye" else 0
     with tempfile.TemporaryDirectory(prefix="sipp-call-") as wd:
         sipp = _Sipp(Path(wd), "call")
         if scenario == "dtmf_caller_bye":
             xml = str(_dtmf_scenario(Path(wd), dtmf))
+        elif scenario == "long_audio_caller_bye":
+            xml = str(_long_audio_scenario(Path(wd)))
         rc = await sipp.run(
             _caller_args(
                 sipp,
@@ -490,6 +495,39 @@ def _dtmf_scenario(workdir: Path, dtmf: Sequence[tuple[int, str]]) -> Path:
     template = (SCENARIO_DIR / CALL_SCENARIOS["dtmf_caller_bye"]).read_text()
     path = workdir / "call_dtmf.xml"
     path.write_text(template.replace("@DTMF_STEPS@", "\n".join(steps)))
+    return path
+
+
+#: how long the caller of long_audio_caller_bye talks before its hold
+LONG_AUDIO_SECONDS = 30
+
+
+def write_rtp_pcap(path: Path, seconds: float, payload_type: int = 8) -> Path:
+    """A pcap of `seconds` of continuous G.711 A-law RTP (20 ms frames of silence, sequence numbers and
+    timestamps running on) for sipp's play_pcap_audio, which keeps the recorded RTP headers."""
+    frames = int(seconds * 50)
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]  # pcap, Ethernet
+    payload = b"\xd5" * 160
+    for i in range(frames):
+        rtp = struct.pack("!BBHII", 0x80, payload_type, i & 0xFFFF, (i * 160) & 0xFFFFFFFF, 0x5EED) + payload
+        udp = struct.pack("!HHHH", 6000, 6000, 8 + len(rtp), 0) + rtp
+        ip = struct.pack(
+            "!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i & 0xFFFF, 0, 64, 17, 0, bytes(4), bytes(4)
+        )
+        frame = bytes(12) + b"\x08\x00" + ip + udp
+        t = i * 0.02
+        out.append(struct.pack("<IIII", int(t), int((t % 1) * 1e6), len(frame), len(frame)) + frame)
+    path.write_bytes(b"".join(out))
+    return path
+
+
+def _long_audio_scenario(workdir: Path) -> Path:
+    """The long-audio call scenario with its pcap written next to it."""
+    pcap = write_rtp_pcap(workdir / "long_audio.pcap", LONG_AUDIO_SECONDS)
+    template = (SCENARIO_DIR / CALL_SCENARIOS["long_audio_caller_bye"]).read_text()
+    path = workdir / "call_long_audio.xml"
+    filled = template.replace("@PCAP@", str(pcap)).replace("@AUDIO_MS@", str(LONG_AUDIO_SECONDS * 1000))
+    path.write_text(filled.replace("@AUDIO_SECONDS@", str(LONG_AUDIO_SECONDS)))
     return path
 
 

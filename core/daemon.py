@@ -127,9 +127,8 @@ class Daemon:
         await self.auth.ensure_user("admin", "admin", self.settings.api.token or None)
         await self.calls.load_directory()
         self.bus.add_handler(self.calls.on_domain_event)
-        closed = await self.call_log.close_interrupted()
-        if closed:
-            logger.info("closed %d call records left open by the previous run", closed)
+        # Call records left open by a previous run stay open until ARI is back: calls Asterisk still
+        # bridges are taken over then, and only the others are closed (CallManager.resync).
         sock = _bind(self.settings.api.host, self.settings.api.port)
         self.api_port = sock.getsockname()[1]
         app = create_app(self.services, self.bus, self)

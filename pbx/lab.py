@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 import secrets
 import socket
@@ -66,6 +67,44 @@ class LabPbx:
                 await asyncio.sleep(0.05)
 
 
+def lab_settings(
+    workdir: Path, *, ari_url: str | None = None, ari_http_port: int | None = None, **overrides: Any
+) -> Settings:
+    """Settings of a lab PBX under `workdir`: free ports, fresh secrets, the API on a free port.
+
+    `ari_url` lets the daemon reach ARI some other way (e.g. through a proxy to `ari_http_port`).
+    """
+    sip, http = free_sip_port(), ari_http_port or free_tcp_port()
+    rtp = random.randrange(20000, 59000, 1000)
+    asterisk_cfg = {
+        "sip_port": sip,
+        "http_port": http,
+        "rtp_start": rtp,
+        "rtp_end": rtp + 998,
+        "ari_password": secrets.token_hex(16),
+        "ari_url": ari_url,
+    }
+    asterisk_cfg |= overrides.pop("asterisk", {})
+    return Settings(
+        data_dir=workdir / "data",
+        asterisk=asterisk_cfg,
+        api={"port": 0, "token": secrets.token_hex(24)} | overrides.pop("api", {}),
+        recording={"dir": workdir / "ast" / "spool" / "recording"} | overrides.pop("recording", {}),
+        **overrides,
+    )
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The same settings as the PBX_* environment of a `pbx` process."""
+    env = {}
+    for name, value in settings.model_dump(exclude_none=True, exclude_defaults=True).items():
+        section = value if isinstance(value, dict) else {"": value}
+        for key, item in section.items():
+            variable = f"PBX_{name.upper()}" + (f"__{key.upper()}" if key else "")
+            env[variable] = json.dumps(item) if isinstance(item, list | dict) else str(item)
+    return env
+
+
 @contextlib.asynccontextmanager
 async def lab_pbx(
     workdir: Path,
@@ -80,25 +119,7 @@ async def lab_pbx(
 
     `ari_url` lets the daemon reach ARI some other way (e.g. through a proxy to `ari_http_port`).
     """
-    sip, http = free_sip_port(), ari_http_port or free_tcp_port()
-    rtp = random.randrange(20000, 59000, 1000)
-    ari_password = secrets.token_hex(16)
-    asterisk_cfg = {
-        "sip_port": sip,
-        "http_port": http,
-        "rtp_start": rtp,
-        "rtp_end": rtp + 998,
-        "ari_password": ari_password,
-        "ari_url": ari_url,
-    }
-    asterisk_cfg |= overrides.pop("asterisk", {})
-    settings = Settings(
-        data_dir=workdir / "data",
-        asterisk=asterisk_cfg,
-        api={"port": 0, "token": secrets.token_hex(24)} | overrides.pop("api", {}),
-        recording={"dir": workdir / "ast" / "spool" / "recording"} | overrides.pop("recording", {}),
-        **overrides,
-    )
+    settings = lab_settings(workdir, ari_url=ari_url, ari_http_port=ari_http_port, **overrides)
     inst = asterisk_instance(dist, workdir / "ast", settings)
     await asyncio.to_thread(inst.start)
     try:

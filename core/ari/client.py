@@ -60,6 +60,7 @@ class AriClient(Protocol):
     async def list_endpoints(self, tech: str) -> list[dict[str, Any]]: ...
     async def subscribe(self, event_source: str) -> None: ...
     async def list_bridges(self) -> list[dict[str, Any]]: ...
+    async def live_recording(self, name: str) -> bool: ...
     async def push_config(self, object_type: str, object_id: str, fields: dict[str, str]) -> None: ...
     async def delete_config(self, object_type: str, object_id: str) -> None: ...
 
@@ -202,6 +203,14 @@ class AsyncariClient:
 
     async def list_bridges(self) -> list[dict[str, Any]]:
         return list(await self._get("bridges"))
+
+    async def live_recording(self, name: str) -> bool:
+        """Whether a recording of this name is being made now."""
+        try:
+            await self._get(f"recordings/live/{name}")
+        except ChannelGone:
+            return False
+        return True
 
     async def list_endpoints(self, tech: str) -> list[dict[str, Any]]:
         try:

@@ -19,9 +19,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from core.ari.client import AriClient, AriError, ChannelGone
+from core.calls.adoption import Bridged, adopt, answered_number, bridged_calls
 from core.calls.queues import QueueBoard, QueueRuntime, Waiter
 from core.config import CallSettings
 from core.errors import DomainError, NotFound, PermissionDenied
@@ -96,6 +97,7 @@ from core.services.provisioning import ENDPOINT_EVENTS, sip_host, trunk_endpoint
 logger = logging.getLogger(__name__)
 
 Event = dict[str, Any]
+T = TypeVar("T")
 CHANNEL_PREFIX = "pbx-"
 VOICEMAIL_MAX_SECONDS = 180  # a message longer than this is cut
 VOICEMAIL_MAX_SILENCE = 10  # seconds of silence that end a message  # ids of the channels we originate
@@ -216,6 +218,35 @@ class _CallFlow:
             await self._route()
         except Exception:
             logger.exception("call %s failed; hanging up its channels", self.live.call_id)
+            await self._fail_safe()
+        finally:
+            self.m._forget(self)
+
+    @classmethod
+    def adopted(cls, manager: CallManager, bridged: Bridged, caller_channel: Event) -> _CallFlow:
+        """The flow of a call a previous daemon bridged: answered, its records open (see adoption.py)."""
+        call, callee = bridged.call, bridged.callee.channel_id
+        flow = cls(manager, caller_channel, call.callee, call.direction == "inbound")
+        flow.caller_number, flow.caller_name, flow.direction = call.caller, call.caller_name, call.direction
+        flow.live = LiveCall(
+            call.call_id, call.caller, call.caller_name, call.callee, "up", call.started_at, call.answered_at
+        )
+        flow.call = call
+        flow._opening = _done(call)
+        flow.legs = {bridged.caller.channel_id: _done(bridged.caller), callee: _done(bridged.callee)}
+        flow.dialled_ids, flow.callee_id, flow.bridge_id = [callee], callee, bridged.bridge_id
+        flow.answered, flow.answered_number = True, answered_number(bridged.callee)
+        flow.policy = flow._recording_policy(flow.answered_number)  # of the numbers: the route's is gone
+        flow.live.channels = flow.channels()
+        return flow
+
+    async def run_adopted(self) -> None:
+        """Go on with an adopted call until one side hangs up."""
+        try:
+            assert self.callee_id is not None
+            await self.talk(self.callee_id)
+        except Exception:
+            logger.exception("adopted call %s failed; hanging up its channels", self.live.call_id)
             await self._fail_safe()
         finally:
             self.m._forget(self)
@@ -861,6 +892,7 @@ class _CallFlow:
             await self._records(),
             [await self.legs[self.caller_id], await self.legs[callee]],
             await self.legs[callee],
+            at=self.live.answered_at,
         )
         await self.talk(callee, left)
 
@@ -948,6 +980,13 @@ class _CallFlow:
                 await self.m.log.finish(self.call, Disposition.FAILED, None if answered else 503)
         except Exception:
             logger.exception("could not close the record of a failed call")
+
+
+def _done(value: T) -> asyncio.Future[T]:
+    """An already written record, where a flow expects one being written."""
+    future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+    future.set_result(value)
+    return future
 
 
 def _display_name(name: str) -> str:
@@ -1146,6 +1185,19 @@ class CallManager:
     def _own(self, channel_id: str, flow: _CallFlow) -> None:
         self._flows[channel_id] = flow
 
+    def flow_of_channel(self, channel_id: str) -> _CallFlow | None:
+        """The flow that owns a channel, if any."""
+        return self._flows.get(channel_id)
+
+    def resume_bridged(self, bridged: Bridged, caller_channel: Event) -> _CallFlow:
+        """Own a call a previous daemon left bridged, and follow it until it ends."""
+        flow = _CallFlow.adopted(self, bridged, caller_channel)
+        for channel_id in flow.channels():
+            self._own(channel_id, flow)
+        self.live[flow.live.call_id] = flow.live
+        self._spawn(flow.run_adopted(), f"adopted-{flow.caller_id}")
+        return flow
+
     def _forget(self, flow: _CallFlow) -> None:
         for channel_id in flow.channels():
             if self._flows.get(channel_id) is flow:
@@ -1253,26 +1305,28 @@ class CallManager:
         return in_our_app or channel["id"].startswith(CHANNEL_PREFIX)
 
     async def _clear_orphans(self, client: AriClient, channels: list[Event]) -> None:
-        """Calls in our app that no flow owns (the daemon restarted mid-call) can't be resumed: end them.
-
-        Their records were closed as interrupted at start-up; a caller left in silence is worse.
-        """
+        """Calls in our app that no flow owns (the daemon restarted mid-call): answered, bridged ones are
+        taken over (adoption.py); the others can't be resumed and are ended, their records closed. A
+        caller left in silence is worse."""
+        live = {str(c["id"]): c for c in channels}
+        owned_bridges = {flow.bridge_id for flow in self._flows.values()}
+        unowned = [b for b in await client.list_bridges() if b["id"] not in owned_bridges]
+        found, stale = await bridged_calls(unowned, set(live) - set(self._flows), BRIDGE_PREFIX)
+        await adopt(self, client, found, live)
         orphans = [c for c in channels if c["id"] not in self._flows and self._is_ours(c)]
         for channel in orphans:
             with contextlib.suppress(AriError):
                 await client.hangup(channel["id"], "normal" if channel.get("state") == "Up" else "congestion")
-        owned_bridges = {flow.bridge_id for flow in self._flows.values()}
-        stale = [
-            b["id"]
-            for b in await client.list_bridges()
-            if b["id"].startswith(BRIDGE_PREFIX) and b["id"] not in owned_bridges
-        ]
         for bridge_id in stale:
             with contextlib.suppress(AriError):
                 await client.destroy_bridge(bridge_id)
-        if orphans or stale:
+        closed = await self.log.close_interrupted(keep=set(self.live))
+        if orphans or stale or closed:
             logger.warning(
-                "ended %d orphaned channels and %d bridges left by a previous run", len(orphans), len(stale)
+                "ended %d orphaned channels and %d bridges left by a previous run; closed %d call records",
+                len(orphans),
+                len(stale),
+                closed,
             )
 
     def detach(self) -> None:

@@ -114,9 +114,11 @@ class CallLog:
             )
         )
 
-    async def answered(self, call: Call, legs: list[CallLeg], answered_leg: CallLeg) -> None:
-        """The callee answered and the legs are bridged."""
-        now = _now()
+    async def answered(
+        self, call: Call, legs: list[CallLeg], answered_leg: CallLeg, at: datetime | None = None
+    ) -> None:
+        """The callee answered and the legs are bridged (`at`: when, as the live view shows it)."""
+        now = at or _now()
         call.answered_at = now
         await call.save(update_fields=["answered_at"])
         for leg in legs:
@@ -160,10 +162,13 @@ class CallLog:
             )
         )
 
-    async def close_interrupted(self) -> int:
-        """Calls left open by a daemon that stopped mid-call are closed as interrupted."""
+    async def close_interrupted(self, keep: set[str] | frozenset[str] = frozenset()) -> int:
+        """Calls left open by a daemon that stopped mid-call, and not taken over (`keep`: the call ids
+        in progress), were interrupted: their open legs and the call are closed as such."""
         count = 0
-        for call in await Call.filter(ended_at=None):
+        for call in await Call.filter(ended_at=None).exclude(call_id__in=list(keep)):
+            for leg in await CallLeg.filter(call_id=call.call_id, ended_at=None):
+                await self.end_leg(leg, Disposition.INTERRUPTED.value, None)
             await self.finish(call, Disposition.INTERRUPTED)
             count += 1
         return count
