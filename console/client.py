@@ -81,7 +81,7 @@ class DaemonClient:
         if not base_url.startswith(("http://", "https://")):
             raise DaemonError(f"the daemon URL must start with http:// or https:// (got {base_url!r})")
         self.base_url = base_url
-        self._headers = {"Authorization": f"Bearer {token}"}
+        self._headers = {"Authorization": f"Bearer {token}", "X-PBX-Client": "console"}
         self._ws_url = "ws" + base_url[len("http") :] + "/api/events"
         self._timeout = timeout
         self._retry_initial = retry_initial

@@ -233,7 +233,7 @@ def serve(logfile: Annotated[Path | None, typer.Option(help="log here instead of
 def _api(s: Settings) -> httpx.Client:
     return httpx.Client(
         base_url=f"http://{s.api.host}:{s.api.port}/api/",
-        headers={"Authorization": f"Bearer {s.api.token}"},
+        headers={"Authorization": f"Bearer {s.api.token}", "X-PBX-Client": "cli"},  # audited as cli
         timeout=10,
     )
 
@@ -426,7 +426,34 @@ def _local_actor() -> Any:
     from core.services.auth import Actor
 
     # Whoever can run the CLI can read the database file: they are the local administrator.
-    return Actor(_actor_name(), "admin", "cli")
+    return Actor(_actor_name(), "admin", "cli", "local")
+
+
+def _command_line() -> tuple[str, str]:
+    """The command being run (`pbx ext rm`) and its arguments (`555`; secrets are options, never arguments),
+    for the audit log."""
+    command: Any = typer.main.get_command(app)
+    names, args = ["pbx"], sys.argv[1:]
+    while args and args[0] in (getattr(command, "commands", None) or {}):
+        names.append(args[0])
+        command = command.commands[args.pop(0)]
+    arguments: list[str] = []
+    with contextlib.suppress(Exception):
+        given = command.make_context(names[-1], args, resilient_parsing=True).params
+        kinds = {param.name: param.param_type_name for param in command.params}
+        arguments = [str(v) for k, v in given.items() if kinds.get(k) == "argument" and v is not None]
+    return " ".join(names), " ".join(arguments)
+
+
+@contextlib.asynccontextmanager
+async def _refusals_audited(auth: Any, who: Any):  # type: ignore[no-untyped-def]
+    """Without a daemon the CLI audits its own refusals (with one, the API does): the command, its
+    arguments as the target, and the error shown."""
+    try:
+        yield
+    except DomainError as exc:
+        await auth.refused(who, *_command_line(), exc)
+        raise
 
 
 def _dicts(rows: Any) -> list[dict[str, Any]]:
@@ -459,7 +486,9 @@ def _via_daemon_or_local(
 
         async def go() -> T:
             async with _db(s):
-                return await local(Services.build(s, EventBus()), _local_actor())
+                services, who = Services.build(s, EventBus()), _local_actor()
+                async with _refusals_audited(services.auth, who):
+                    return await local(services, who)
 
         return run(go)
     if r.status_code >= 400:
@@ -1508,7 +1537,9 @@ def calls(last: Annotated[int, typer.Option("--last", min=1, max=1000, help="how
 
     async def go() -> list[dict[str, Any]]:
         async with _db(s):
-            return await CallHistory(AuthService()).recent(_local_actor(), last)
+            auth, who = AuthService(), _local_actor()
+            async with _refusals_audited(auth, who):
+                return await CallHistory(auth).recent(who, last)
 
     table = Table("started", "caller", "callee", "disposition", "SIP", "duration", "call id")
     for c in run(go):

@@ -10,19 +10,29 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from core.api.audit import audit_refusal
+from core.api.bearer import UNAUTHENTICATED, BearerAuth, actor_for, request_actor
+from core.api.limits import MAX_PROMPT_BYTES, BodyLimit
 from core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from core.events import EventBus
 from core.services import Services
 from core.services.auth import Actor
 
+__all__ = ["MAX_PROMPT_BYTES", "DaemonView", "create_app"]
+
 logger = logging.getLogger(__name__)
 
 _STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409, PermissionDenied: 403}
+
+
+def _status(exc: DomainError) -> int:
+    return next((status for kind, status in _STATUS.items() if isinstance(exc, kind)), 400)
 
 
 class DaemonView(Protocol):
@@ -221,10 +231,6 @@ class ForwardingIn(BaseModel):
     ring_seconds: int | None = Field(None, description="no_answer only: ring this long first")
 
 
-# An uploaded prompt is 8 kHz 16-bit mono: 16 kB a second, so this is about ten minutes.
-MAX_PROMPT_BYTES = 10 * 1024 * 1024
-
-
 def _named(views: list[Any], name: str, what: str) -> dict[str, Any]:
     """The view called `name` (names are lower case) as JSON, or NotFound."""
     wanted = name.strip().lower()
@@ -232,12 +238,6 @@ def _named(views: list[Any], name: str, what: str) -> dict[str, Any]:
         if view.name == wanted:
             return asdict(view)
     raise NotFound(f"{what} {wanted} does not exist")
-
-
-def _bearer(value: str | None) -> str:
-    if value and value.lower().startswith("bearer "):
-        return value[7:].strip()
-    return ""
 
 
 def create_app(services: Services, bus: EventBus, daemon: DaemonView) -> FastAPI:
@@ -255,22 +255,33 @@ def create_app(services: Services, bus: EventBus, daemon: DaemonView) -> FastAPI
         services.history,
     )
     app = FastAPI(title="ChatOps PBX", version="0.1.0", docs_url=None, redoc_url=None)
+    # the token first (outermost), then the body limits: nothing of a stranger's body is read
+    app.add_middleware(BodyLimit)
+    app.add_middleware(BearerAuth, auth=auth)
 
+    # Every refusal is one {"error": ...} and, for a known actor, an audit row (see core/api/audit.py).
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse({"error": str(exc)}, status_code=_STATUS.get(type(exc), 400))
+        await audit_refusal(auth, request, exc)
+        return JSONResponse({"error": str(exc)}, status_code=_status(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _bad_body(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors())
-        return JSONResponse({"error": f"invalid request: {problems}"}, status_code=422)
+        error = f"invalid request: {problems}"
+        await audit_refusal(auth, request, error)
+        return JSONResponse({"error": error}, status_code=422)
 
-    async def actor(authorization: Annotated[str | None, Header()] = None) -> Actor:
-        found = await auth.actor_for_token(_bearer(authorization), "api")
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if 400 <= exc.status_code < 500:  # e.g. 413 body too large, 404 no such route, 405
+            await audit_refusal(auth, request, exc.detail)
+        return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    async def actor(request: Request) -> Actor:
+        found = request_actor(request.scope)  # BearerAuth lets no request without one through
         if found is None:
-            raise HTTPException(
-                401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"}
-            )
+            raise HTTPException(401, UNAUTHENTICATED, headers={"WWW-Authenticate": "Bearer"})
         return found
 
     Who = Annotated[Actor, Depends(actor)]
@@ -408,10 +419,7 @@ def create_app(services: Services, bus: EventBus, daemon: DaemonView) -> FastAPI
     ) -> dict[str, Any]:
         """The request body is the WAV file itself (8 kHz, 16-bit, mono); `filename` only names it in
         errors. Bytes rather than a path, so that a client need not share the daemon's file system."""
-        too_large = int(request.headers.get("content-length") or 0) > MAX_PROMPT_BYTES
-        data = b"" if too_large else await request.body()  # a declared giant is not read at all
-        if too_large or len(data) > MAX_PROMPT_BYTES:
-            raise InvalidInput(f"{filename} is too large for a prompt (at most {MAX_PROMPT_BYTES >> 20} MiB)")
+        data = await request.body()  # at most MAX_PROMPT_BYTES: BodyLimit cuts off the rest (413)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "prompt.wav"
             path.write_bytes(data)
@@ -544,7 +552,7 @@ def create_app(services: Services, bus: EventBus, daemon: DaemonView) -> FastAPI
 
     @app.websocket("/api/events")
     async def events(ws: WebSocket) -> None:
-        who = await auth.actor_for_token(_bearer(ws.headers.get("authorization")), "api")
+        who = await actor_for(auth, ws.scope)
         if who is None or not who.can("events.read"):
             await ws.close(code=4401, reason="missing or invalid bearer token")
             return

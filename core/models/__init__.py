@@ -128,14 +128,17 @@ class AuditEntry(Model):
     id = fields.BigIntField(primary_key=True)
     actor = fields.CharField(max_length=100)
     source = fields.CharField(max_length=20)  # cli | api | console | slack | telegram | system
-    action = fields.CharField(max_length=50)
+    # the client's address: its IP for the API, "local" for the CLI without a daemon, "" for the system
+    address = fields.CharField(max_length=64, default="", db_default="")  # db_default: for existing rows
+    # a service action (extension.add), an API route (DELETE /api/extensions/{number}) or a CLI command
+    action = fields.CharField(max_length=100)
     target = fields.CharField(max_length=100, default="")
     detail: dict = fields.JSONField(default=dict)  # type: ignore[assignment]
     ok = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     def __str__(self) -> str:
-        return f"{self.actor}@{self.source} {self.action} {self.target}"
+        return f"{self.actor}@{self.source}({self.address}) {self.action} {self.target}"
 
 
 class Trunk(Model):

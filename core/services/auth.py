@@ -36,11 +36,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting, and through what (cli, api, console, slack, telegram, system)."""
+    """Who is acting, through what (cli, api, console, slack, telegram, system), and from where (the client's
+    IP address for the API, "local" for the CLI without a daemon)."""
 
     name: str
     role: str
     source: str
+    address: str = ""
 
     def can(self, permission: str) -> bool:
         """Whether this actor holds `permission`."""
@@ -48,6 +50,10 @@ class Actor:
 
 
 SYSTEM = Actor("system", "admin", "system")
+
+
+class Denied(PermissionDenied):
+    """A PermissionDenied that `authorize` has already written to the audit log."""
 
 
 def hash_token(token: str) -> str:
@@ -72,19 +78,26 @@ class AuthService:
             await user.save()
         return user
 
-    async def actor_for_token(self, token: str, source: str) -> Actor | None:
-        """The actor a bearer token belongs to, or None."""
+    async def actor_for_token(self, token: str, source: str, address: str = "") -> Actor | None:
+        """The actor a bearer token belongs to (acting through `source`, from `address`), or None."""
         if not token:
             return None
         user = await User.get_or_none(token_hash=hash_token(token))
-        return Actor(user.name, user.role, source) if user else None
+        return Actor(user.name, user.role, source, address) if user else None
 
     async def authorize(self, actor: Actor, permission: str, target: str = "") -> None:
         """Raise PermissionDenied (and audit the refusal) unless `actor` holds `permission`."""
         if actor.can(permission):
             return
         await self.audit(actor, f"denied:{permission}", target, ok=False)
-        raise PermissionDenied(f"{actor.name} ({actor.role}) may not {permission.replace('.', ' ')}")
+        raise Denied(f"{actor.name} ({actor.role}) may not {permission.replace('.', ' ')}")
+
+    async def refused(self, actor: Actor, action: str, target: str, error: Exception | str) -> None:
+        """Audit a refused attempt (ok=False) with the message the actor was given, which never quotes a
+        secret. A denial `authorize` has already audited is not written twice."""
+        if isinstance(error, Denied):
+            return
+        await self.audit(actor, action[:100], target[:100], {"error": str(error)[:500]}, ok=False)
 
     async def audit(
         self,
@@ -96,5 +109,11 @@ class AuthService:
     ) -> None:
         """Append to the audit log. Never pass secrets in `detail`."""
         await AuditEntry.create(
-            actor=actor.name, source=actor.source, action=action, target=target, detail=detail or {}, ok=ok
+            actor=actor.name,
+            source=actor.source,
+            address=actor.address,
+            action=action,
+            target=target,
+            detail=detail or {},
+            ok=ok,
         )
