@@ -11,7 +11,7 @@ from core.services.provisioning import sip_digest
 async def test_clear_passwords_become_digests(tmp_path):
     url = f"sqlite://{tmp_path / 'upgrade.sqlite3'}"
     try:
-        await tortoise_migrate(config=tortoise_config(url), target="pbx.0010_ivr_queues")
+        await tortoise_migrate(config=tortoise_config(url), target="pbx.0011_audit_address")
         for number, password in (("101", "pw-101-secret"), ("102", "an0ther-Secret")):
             await Tortoise.get_connection("default").execute_query(
                 "INSERT INTO extension (number, name, enabled, dnd, outbound, recording, sip_password,"

@@ -26,7 +26,7 @@ async def digest_existing_passwords(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("pbx", "0010_ivr_queues")]
+    dependencies = [("pbx", "0011_audit_address")]
 
     initial = False
 
