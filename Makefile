@@ -3,6 +3,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+# Test workers: integration tests mostly wait on SIP timers, so more workers than cores pays off.
+JOBS   ?= 4
 APT    := DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Use-Pty=0
 
 .PHONY: up down test test-postgres unit bench lint system-deps venv asterisk clean
@@ -14,7 +16,7 @@ down: venv
 	$(BIN)/pbx down
 
 test: system-deps venv asterisk
-	$(BIN)/python -m pytest -ra
+	$(BIN)/python -m pytest -ra -n $(JOBS)
 
 # The database-backed tests again, on a real PostgreSQL (installed and started when missing).
 test-postgres: venv

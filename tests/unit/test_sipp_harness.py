@@ -592,3 +592,21 @@ async def test_sipp_carrier_start_failure_raises(tmp_path, monkeypatch):
         async with SippCarrier("busy"):
             pass
     assert e.value.returncode not in (None, 0) and e.value.stderr_tail
+
+
+def test_long_audio_pcap_is_one_continuous_rtp_stream(tmp_path):
+    import struct
+
+    data = sipp.write_rtp_pcap(tmp_path / "a.pcap", 2).read_bytes()
+    assert struct.unpack("<I", data[:4])[0] == 0xA1B2C3D4
+    offset, seqs, stamps, times = 24, [], [], []
+    while offset < len(data):
+        sec, usec, length, _ = struct.unpack("<IIII", data[offset : offset + 16])
+        rtp = data[offset + 16 + 42 : offset + 16 + length]
+        _, pt, seq, stamp = struct.unpack("!BBHI", rtp[:8])
+        assert pt == 8 and len(rtp) == 12 + 160
+        seqs.append(seq), stamps.append(stamp), times.append(sec + usec / 1e6)
+        offset += 16 + length
+    assert seqs == list(range(100))  # nothing for a receiver to drop as a repeat
+    assert stamps == [i * 160 for i in range(100)]
+    assert times[-1] == pytest.approx(1.98)
