@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from core.api.security import add_security_routes
 from core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from core.events import EventBus
 from core.services import Services
@@ -274,6 +275,7 @@ def create_app(services: Services, bus: EventBus, daemon: DaemonView) -> FastAPI
         return found
 
     Who = Annotated[Actor, Depends(actor)]
+    add_security_routes(app, services.security, Who)
 
     @app.get("/api/health")
     async def health(who: Who) -> dict[str, Any]:

@@ -6,6 +6,9 @@ when its time is over and survives an Asterisk restart. The REGISTERs are hand-w
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 
 import pytest_asyncio
 
@@ -142,3 +145,40 @@ async def test_a_ban_outlives_an_asterisk_restart(guarded):
 
     await wait_for(banned_again)
     assert await register(pbx, "127.0.0.31", "105", PASSWORDS["105"]) == [403]
+
+
+def pbx_cli(pbx: Pbx, *args: str) -> subprocess.CompletedProcess:
+    """The `pbx` command against this lab PBX's daemon."""
+    env = os.environ | {
+        "PBX_DATA_DIR": str(pbx.settings.data_dir),
+        "PBX_API__PORT": str(pbx.daemon.api_port),
+        "PBX_API__TOKEN": pbx.settings.api.token,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "pbx.cli", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+
+
+async def test_an_operator_lists_and_lifts_a_ban_from_the_command_line(guarded):
+    pbx = guarded
+    pbx.daemon.security.settings.ban_seconds = 600
+    await register(pbx, "127.0.0.40", "102", "guess", times=BAN_AFTER)
+
+    async def banned() -> bool:
+        return bool(alerts(pbx, "ban"))
+
+    await wait_for(banned)
+    listed = await asyncio.to_thread(pbx_cli, pbx, "security", "bans")
+    assert listed.returncode == 0 and "127.0.0.40" in listed.stdout and "102" in listed.stdout
+    lifted = await asyncio.to_thread(pbx_cli, pbx, "security", "unban", "127.0.0.40")
+    assert lifted.returncode == 0, lifted.stderr
+    assert await register(pbx, "127.0.0.40", "102", PASSWORDS["102"]) == [200]  # at once
+    audit = await AuditEntry.get(action="security.unban", target="127.0.0.40")
+    assert (audit.actor, audit.source) == ("admin", "api")
+    again = await asyncio.to_thread(pbx_cli, pbx, "security", "unban", "127.0.0.40")
+    assert again.returncode == 1 and "error: 127.0.0.40 is not banned" in again.stderr
