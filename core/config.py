@@ -7,6 +7,7 @@ the generated secrets file ``<data_dir>/secrets.toml``, then the defaults below.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import tomllib
@@ -116,6 +117,43 @@ class AriSettings(_Section):
     reconnect_max: float = Field(5.0, gt=0, description="longest reconnect delay (seconds)")
 
 
+class SecuritySettings(_Section):
+    """Protection against SIP password guessing (Asterisk's security events, bans by address)."""
+
+    ban_after: int = Field(
+        10, ge=1, le=100000, description="failed authentications from one address that get it banned"
+    )
+    ban_window: int = Field(300, ge=1, le=86400, description="seconds within which failures are counted")
+    ban_seconds: int = Field(900, ge=1, le=31536000, description="how long a banned address is refused")
+    number_alert_after: int = Field(
+        20,
+        ge=1,
+        le=100000,
+        description="failed authentications of one number, from several addresses, that raise an alert",
+    )
+    exempt_loopback: bool = Field(False, description="never ban 127.0.0.0/8 and ::1")
+    exempt: list[str] = Field(
+        default_factory=list, description='addresses or networks never banned, e.g. ["192.0.2.0/24"]'
+    )
+    log_file: Path | None = Field(
+        None,
+        description="Asterisk's security log (JSON lines); default the managed Asterisk's log/security.log",
+    )
+
+    @field_validator("exempt")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        out = []
+        for entry in v:
+            try:
+                out.append(str(ipaddress.ip_network(entry.strip(), strict=False)))
+            except ValueError:
+                raise ValueError(
+                    f"security.exempt: {entry!r} is not an address or network (e.g. 192.0.2.0/24)"
+                ) from None
+        return out
+
+
 class Settings(BaseSettings):
     """Everything `pbx` can be configured with."""
 
@@ -132,6 +170,7 @@ class Settings(BaseSettings):
     calls: CallSettings = CallSettings()
     recording: RecordingSettings = RecordingSettings()
     ari: AriSettings = AriSettings()
+    security: SecuritySettings = SecuritySettings()
 
     @field_validator("data_dir")
     @classmethod
@@ -142,6 +181,15 @@ class Settings(BaseSettings):
     def recordings_dir(self) -> Path:
         """Where the recordings are (the managed Asterisk's spool unless configured)."""
         return self.recording.dir or self.data_dir / "asterisk" / "instance" / "spool" / "recording"
+
+    @property
+    def security_log(self) -> Path | None:
+        """Asterisk's security log the daemon follows (None: an external Asterisk that names none)."""
+        if self.security.log_file:
+            return self.security.log_file.expanduser()
+        if self.asterisk.mode == "managed":
+            return self.data_dir / "asterisk" / "instance" / "log" / "security.log"
+        return None
 
     @property
     def sounds_dir(self) -> Path:

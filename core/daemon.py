@@ -45,6 +45,7 @@ class Daemon:
         self.trunks, self.caller_lists, self.groups = services.trunks, services.caller_lists, services.groups
         self.recordings, self.history = services.recordings, services.history
         self.ivrs, self.queues = services.ivrs, services.queues
+        self.security = services.security
         self.call_log = CallLog(self.bus, node=socket.gethostname())
         self.jobs = Jobs()
         self.calls = CallManager(
@@ -76,11 +77,14 @@ class Daemon:
         self._server: uvicorn.Server | None = None
 
     async def _on_connected(self, client: AriClient) -> None:
+        await self.security.push_all(client)  # banned addresses are refused before any phone exists
+        self.security.client = client
         await self.provisioner.push_all(client)
         self.provisioner.client = client
         await self.calls.resync(client)
 
     def _on_disconnected(self) -> None:
+        self.security.client = None
         self.provisioner.client = None
         self.calls.detach()
 
@@ -126,6 +130,7 @@ class Daemon:
         """Run everything for the duration of the block (the database must be open)."""
         await self.auth.ensure_user("admin", "admin", self.settings.api.token or None)
         await self.calls.load_directory()
+        await self.security.load()
         self.bus.add_handler(self.calls.on_domain_event)
         # Call records left open by a previous run stay open until ARI is back: calls Asterisk still
         # bridges are taken over then, and only the others are closed (CallManager.resync).
@@ -148,15 +153,17 @@ class Daemon:
             self.jobs.every("recording-retention", 6, lambda: self.recordings.purge(retention))
         self.jobs.every("schedule-watch", 1 / 60, self.services.schedules.check)  # open/closed events
         self.jobs.start()
+        security_task = asyncio.create_task(self.security.run(), name="security")
         ari_task = asyncio.create_task(self.ari.run(), name="ari")
         try:
             yield self
         finally:
             ari_task.cancel()
+            security_task.cancel()
             self.jobs.stop()
             self._server.should_exit = True
             await self.calls.close()
-            await asyncio.gather(ari_task, api_task, return_exceptions=True)
+            await asyncio.gather(ari_task, api_task, security_task, return_exceptions=True)
             sock.close()
 
 

@@ -1580,5 +1580,9 @@ def main() -> None:
         sys.exit(130)
 
 
+from pbx.cli_security import security_commands  # noqa: E402  # feature modules of the CLI
+
+app.add_typer(security_commands(sys.modules[__name__]), name="security")
+
 if __name__ == "__main__":
     main()

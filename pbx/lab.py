@@ -90,6 +90,7 @@ def lab_settings(
         asterisk=asterisk_cfg,
         api={"port": 0, "token": secrets.token_hex(24)} | overrides.pop("api", {}),
         recording={"dir": workdir / "ast" / "spool" / "recording"} | overrides.pop("recording", {}),
+        security={"log_file": workdir / "ast" / "log" / "security.log"} | overrides.pop("security", {}),
         **overrides,
     )
 

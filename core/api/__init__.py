@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from core.api.audit import audit_refusal
 from core.api.bearer import UNAUTHENTICATED, BearerAuth, actor_for, request_actor
 from core.api.limits import MAX_PROMPT_BYTES, BodyLimit
+from core.api.security import add_security_routes
 from core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from core.events import EventBus
 from core.services import Services
@@ -285,6 +286,7 @@ def create_app(services: Services, bus: EventBus, daemon: DaemonView) -> FastAPI
         return found
 
     Who = Annotated[Actor, Depends(actor)]
+    add_security_routes(app, services.security, Who)
 
     @app.get("/api/health")
     async def health(who: Who) -> dict[str, Any]:

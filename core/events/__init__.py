@@ -23,6 +23,7 @@ from core.events.types import (
     QueueChanged,
     RecordingSaved,
     ScheduleChanged,
+    SecurityAlert,
     VoicemailLeft,
     parse_event,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "QueueChanged",
     "RecordingSaved",
     "ScheduleChanged",
+    "SecurityAlert",
     "Subscription",
     "VoicemailLeft",
     "parse_event",

@@ -219,6 +219,25 @@ class QueueChanged(DomainEvent):
     removed: bool = False
 
 
+class SecurityAlert(DomainEvent):
+    """Someone is guessing SIP passwords.
+
+    `kind` "ban": `address` had `failures` failed authentications within the window and is refused by
+    Asterisk until `until`; `numbers` are the accounts it tried. `kind` "failures_per_number": internal
+    number `number` had `failures` failed authentications within the window, from the `addresses` (each
+    below the ban threshold, or exempt): a number cannot be banned, so this only alerts.
+    """
+
+    type: Literal["SecurityAlert"] = "SecurityAlert"
+    kind: Literal["ban", "failures_per_number"]
+    failures: int
+    address: str | None = None
+    number: str | None = None
+    numbers: list[str] = Field(default_factory=list)
+    addresses: list[str] = Field(default_factory=list)
+    until: datetime | None = None
+
+
 AnyEvent = Annotated[
     CallStarted
     | CallRinging
@@ -240,7 +259,8 @@ AnyEvent = Annotated[
     | QueueAgentLoggedIn
     | QueueAgentLoggedOut
     | QueueAgentPaused
-    | QueueChanged,
+    | QueueChanged
+    | SecurityAlert,
     Field(discriminator="type"),
 ]
 _adapter: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)

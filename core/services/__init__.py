@@ -17,6 +17,7 @@ from core.services.provisioning import Provisioner
 from core.services.queues import QueueService
 from core.services.recordings import RecordingService
 from core.services.schedules import ScheduleService
+from core.services.security import SecurityService
 from core.services.trunks import TrunkService
 
 
@@ -35,6 +36,7 @@ class Services:
     recordings: RecordingService
     schedules: ScheduleService
     history: CallHistory
+    security: SecurityService
 
     @classmethod
     def build(cls, settings: Settings, bus: EventBus, provisioner: Provisioner | None = None) -> Services:
@@ -52,4 +54,5 @@ class Services:
             recordings=RecordingService(auth, bus, settings.recordings_dir, settings.recording.format),
             schedules=ScheduleService(auth, bus),
             history=CallHistory(auth),
+            security=SecurityService(settings.security, settings.security_log, auth, bus),
         )

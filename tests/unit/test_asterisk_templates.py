@@ -212,3 +212,14 @@ def test_version_tuple():
 
 def test_host_mirror_is_a_url():
     assert re.match(r"https?://", installer.host_mirror())
+
+
+def test_security_events_and_bans_are_configured(tmp_path):
+    inst = AsteriskInstance(fake_dist(tmp_path), tmp_path / "st", ari_password="x")
+    inst.render()
+    # the daemon follows this file; JSON, because a plain line can be forged through a SIP user name
+    assert re.search(r"^security\.log => \[json\]security$", conf(inst, "logger.conf"), re.MULTILINE)
+    # res_pjsip_acl reads the [acl] section: bans are pushed into memory at run time
+    sorcery = conf(inst, "sorcery.conf")
+    assert re.search(r"^\[acl\]\nacl = config,pjsip\.conf,criteria=type=acl\nacl = memory$", sorcery, re.M)
+    assert "res_pjsip_acl" not in conf(inst, "modules.conf")  # autoloaded, never noloaded

@@ -171,3 +171,13 @@ def test_seed_creates_the_sample_organisation_once(pbx):
     assert "600" in queues and "103" in queues and "104" in queues
     again = pbx("seed")
     assert again.returncode == 0 and "already seeded" in again.stdout
+
+
+def test_security_commands_without_a_daemon(pbx):
+    listed = pbx("security", "bans")
+    assert listed.returncode == 0 and "banned until" in listed.stdout
+    unknown = pbx("security", "unban", "203.0.113.7")
+    assert unknown.returncode == 1 and "error: 203.0.113.7 is not banned" in unknown.stderr
+    bad = pbx("security", "unban", "office")
+    assert bad.returncode == 1 and "'office' is not an IP address" in bad.stderr
+    assert "Traceback" not in unknown.stderr + bad.stderr

@@ -75,3 +75,24 @@ def test_configured_secret_is_not_overwritten(monkeypatch):
     monkeypatch.setenv("PBX_ASTERISK__ARI_PASSWORD", "given-by-admin")
     s = ensure_secrets(load_settings())
     assert s.asterisk.ari_password == "given-by-admin"
+
+
+def test_security_defaults_and_validation(tmp_path, monkeypatch):
+    s = load_settings()
+    assert (s.security.ban_after, s.security.ban_window, s.security.ban_seconds) == (10, 300, 900)
+    assert s.security.exempt_loopback is False and s.security.exempt == []
+    assert s.security_log == tmp_path / "data" / "asterisk" / "instance" / "log" / "security.log"
+    monkeypatch.setenv("PBX_SECURITY__EXEMPT", '["192.0.2.7/24", "2001:db8::1"]')
+    assert load_settings().security.exempt == ["192.0.2.0/24", "2001:db8::1/128"]
+    monkeypatch.setenv("PBX_SECURITY__EXEMPT", '["office"]')
+    with pytest.raises(ConfigError, match=r"security\.exempt: 'office' is not an address or network"):
+        load_settings()
+    monkeypatch.delenv("PBX_SECURITY__EXEMPT")
+    monkeypatch.setenv("PBX_SECURITY__BAN_AFTER", "0")
+    with pytest.raises(ConfigError, match=r"security\.ban_after"):
+        load_settings()
+    monkeypatch.delenv("PBX_SECURITY__BAN_AFTER")
+    monkeypatch.setenv("PBX_ASTERISK__MODE", "external")
+    assert load_settings().security_log is None  # an external Asterisk's log must be named
+    monkeypatch.setenv("PBX_SECURITY__LOG_FILE", "/var/log/asterisk/security.log")
+    assert str(load_settings().security_log) == "/var/log/asterisk/security.log"
