@@ -179,6 +179,6 @@ async def test_an_operator_lists_and_lifts_a_ban_from_the_command_line(guarded):
     assert lifted.returncode == 0, lifted.stderr
     assert await register(pbx, "127.0.0.40", "102", PASSWORDS["102"]) == [200]  # at once
     audit = await AuditEntry.get(action="security.unban", target="127.0.0.40")
-    assert (audit.actor, audit.source) == ("admin", "api")
+    assert (audit.actor, audit.source, audit.address) == ("admin", "cli", "127.0.0.1")  # the real surface
     again = await asyncio.to_thread(pbx_cli, pbx, "security", "unban", "127.0.0.40")
     assert again.returncode == 1 and "error: 127.0.0.40 is not banned" in again.stderr
