@@ -61,6 +61,11 @@ def read_answer(s: Settings, r: httpx.Response) -> Any:
         raise port_taken(s, f"it answered HTTP {r.status_code} to {r.request.method} {r.request.url.path}")
     body = _json(s, r)
     message = body.get("error") or body.get("detail") if isinstance(body, dict) else None
+    if message in ("Not Found", "Method Not Allowed") and "error" not in body:  # a route it lacks
+        raise Failure(
+            f"the daemon on {_address(s)} does not know {r.request.method} {r.request.url.path}: it may be "
+            "an older version still running; restart it (pbx down, then pbx up)"
+        )
     if not isinstance(message, str):
         raise port_taken(s, f"it answered HTTP {r.status_code} without the daemon's error message")
     raise Failure(message)

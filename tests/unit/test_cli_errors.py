@@ -189,6 +189,18 @@ def test_the_api_port_held_by_something_else_is_named(monkeypatch, answer):
             assert "PBX_API__PORT" in line
 
 
+def test_a_daemon_that_lacks_a_route_is_told_to_restart(monkeypatch):
+    not_found = (
+        b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 22\r\n\r\n"
+        b'{"detail":"Not Found"}'
+    )
+    with squatter(not_found) as port:
+        monkeypatch.setenv("PBX_API__PORT", str(port))
+        line = one_error_line(run_pbx("ext", "list"))
+        assert f"the daemon on 127.0.0.1:{port} does not know GET /api/extensions" in line
+        assert "restart it (pbx down, then pbx up)" in line
+
+
 def test_calls_in_progress_need_the_daemon(pbx):
     line = one_error_line(pbx("record", "start", "some-call"))
     assert "the daemon is not running" in line and "pbx up" in line
