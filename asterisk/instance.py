@@ -303,6 +303,7 @@ class AsteriskInstance:
             check=False,
             capture_output=True,
             text=True,
+            errors="replace",  # Asterisk prints whatever bytes an endpoint or a header holds
             timeout=timeout,
             stdin=subprocess.DEVNULL,
         )

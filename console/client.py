@@ -33,7 +33,7 @@ class DaemonUnavailable(DaemonError):
     def __init__(self, base_url: str, reason: str) -> None:
         self.base_url = base_url
         self.reason = reason
-        super().__init__(f"daemon unreachable at {base_url} ({reason}); is `pbx serve` running?")
+        super().__init__(f"daemon unreachable at {base_url} ({reason}); start it with `pbx up`")
 
 
 class TokenRejected(DaemonError):

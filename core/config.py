@@ -243,20 +243,24 @@ def load_settings(**overrides: Any) -> Settings:
         ) from None
 
 
+_GENERATED = (("asterisk", "ari_password", 16), ("api", "token", 24))  # section, key, bytes of randomness
+
+
 def ensure_secrets(settings: Settings) -> Settings:
-    """Generate the ARI password and API token on first use, store them 0600, and return fresh settings.
+    """Generate the ARI password and API token on first use, store them 0600, and return settings that
+    carry them. An empty (or blank) value in pbx.toml or PBX_* means "the generated one", never an empty
+    secret.
 
     Secrets are hex so they survive URL query strings unencoded (asyncari does not encode them).
     """
     path = secrets_path()
     current: dict[str, Any] = tomllib.loads(path.read_text()) if path.exists() else {}
     changed = False
-    if not settings.asterisk.ari_password and not current.get("asterisk", {}).get("ari_password"):
-        current.setdefault("asterisk", {})["ari_password"] = secrets.token_hex(16)
-        changed = True
-    if not settings.api.token and not current.get("api", {}).get("token"):
-        current.setdefault("api", {})["token"] = secrets.token_hex(24)
-        changed = True
+    for section, key, size in _GENERATED:
+        given = str(getattr(getattr(settings, section), key)).strip()
+        if not given and not current.get(section, {}).get(key):
+            current.setdefault(section, {})[key] = secrets.token_hex(size)
+            changed = True
     if changed:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
@@ -264,5 +268,9 @@ def ensure_secrets(settings: Settings) -> Settings:
         with os.fdopen(fd, "w") as fh:
             fh.write(tomli_w.dumps(current))
         os.replace(tmp, path)
-        return load_settings()
-    return settings
+    updates: dict[str, Any] = {}
+    for section, key, _ in _GENERATED:
+        model = getattr(settings, section)
+        if not str(getattr(model, key)).strip():
+            updates[section] = model.model_copy(update={key: current[section][key]})
+    return settings.model_copy(update=updates) if updates else settings

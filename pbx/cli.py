@@ -16,18 +16,20 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
-import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from core.config import ConfigError, Settings, ensure_secrets, load_settings
 from core.errors import DomainError, NotFound
+from pbx import daemon_api
+from pbx.accounts import forget_account, pause_before_console, print_accounts, save_accounts
+from pbx.errors import Failure, click_errors, fail, refuse_blank_arguments, show_click_error
 from pbx.logs import configure_logging, private_log_file
+from pbx.seed import seed_sample
 
 T = TypeVar("T")
 out = Console(width=None if sys.stdout.isatty() else 200)  # piped: do not squeeze tables to 80
-err = Console(stderr=True)
 
 app = typer.Typer(
     help="A self-hosted virtual PBX run by ChatOps.", no_args_is_help=True, add_completion=False
@@ -88,18 +90,6 @@ app.add_typer(whitelist_app, name="whitelist")
 app.add_typer(ivr_app, name="ivr")
 app.add_typer(queue_app, name="queue")
 app.add_typer(agent_app, name="agent")
-
-SAMPLE_EXTENSIONS = [
-    ("101", "Reception"),
-    ("102", "Sales"),
-    ("103", "Support"),
-    ("104", "Accounts"),
-    ("105", "Manager"),
-]
-
-
-class Failure(Exception):
-    """A user-facing failure raised by the CLI itself."""
 
 
 def _errors() -> tuple[type[BaseException], ...]:
@@ -230,22 +220,6 @@ def serve(logfile: Annotated[Path | None, typer.Option(help="log here instead of
             _pidfile(s).unlink()
 
 
-def _api(s: Settings) -> httpx.Client:
-    return httpx.Client(
-        base_url=f"http://{s.api.host}:{s.api.port}/api/",
-        headers={"Authorization": f"Bearer {s.api.token}", "X-PBX-Client": "cli"},  # audited as cli
-        timeout=10,
-    )
-
-
-def _daemon_up(s: Settings) -> bool:
-    try:
-        with _api(s) as api:
-            return api.get("health").status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 def _log_tail(path: Path, lines: int = 3) -> str:
     try:
         return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
@@ -263,17 +237,9 @@ def _wait_for_daemon(
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise Failure(f"the daemon exited at start: {_log_tail(log)}")
-        with contextlib.suppress(httpx.HTTPError), _api(s) as api:
-            r = api.get("health")
-            if r.status_code == 401:
-                raise Failure(
-                    f"another daemon holds {s.api.host}:{s.api.port} with another token; stop it or "
-                    "set PBX_API__PORT"
-                )
-            if r.status_code == 200:
-                health = dict(r.json())
-                if health.get("ari_connected"):
-                    return health
+        health = daemon_api.health(s) or {}
+        if health.get("ari_connected"):
+            return health
         time.sleep(0.3)
     if health:
         raise Failure(f"the daemon runs but cannot use Asterisk: {health.get('ari_error')}")
@@ -282,7 +248,7 @@ def _wait_for_daemon(
 
 def _start_daemon_background(s: Settings) -> subprocess.Popen[bytes] | None:
     """Start `pbx serve` detached (unless one already answers); its log goes to <data dir>/log/pbx.log."""
-    if _daemon_up(s):
+    if daemon_api.health(s) is not None:
         return None
     log = private_log_file(s.data_dir / "log" / "pbx.log")
     with open(log, "a") as stderr:
@@ -324,13 +290,13 @@ def up(
         out.print(
             f"[green]✓[/] Asterisk on {s.asterisk.bind} (SIP udp/{s.asterisk.sip_port}, ARI {inst.ari_url})"
         )
-    seeded = run(lambda: _seed(s))
-    if seeded:  # now, before anything else can fail: they are shown only this once
-        _print_credentials(s, seeded)
+    seeded = run(lambda: seed_sample(s))
+    if seeded:  # now, before anything else can fail; kept in a file the console cannot cover
+        print_accounts(out, s, seeded, save_accounts(s, seeded, create=True))
     health = _wait_for_daemon(s, _start_daemon_background(s))
     api_url = f"http://{s.api.host}:{s.api.port}"
     out.print(f"[green]✓[/] daemon up, API on {api_url} (ARI connected: {health['ari_connected']})")
-    if console:
+    if console and (not seeded or pause_before_console(out)):
         _run_console(s)
     out.print("The PBX keeps running; `pbx down` stops it.")
 
@@ -371,53 +337,13 @@ async def _db(s: Settings):  # type: ignore[no-untyped-def]
         yield
 
 
-async def _seed(s: Settings) -> list[dict[str, Any]]:
-    """Create the sample organisation once; returns the new numbers with their passwords."""
-    from core.events import EventBus
-    from core.models import Extension, Organisation
-    from core.services import Services
-    from core.services.auth import SYSTEM, AuthService
-
-    async with _db(s):
-        await Organisation.get_or_create(name=s.organisation)
-        auth = AuthService()
-        await auth.ensure_user("admin", "admin", s.api.token)
-        if await Extension.exists():
-            return []
-        services = Services.build(s, EventBus())
-        added = [await services.extensions.add(SYSTEM, n, name) for n, name in SAMPLE_EXTENSIONS]
-        # a support queue (600) and a main menu (500) to try: 1 sales, 2 support, 0 reception
-        await services.queues.save(
-            SYSTEM, "support", number="600", strategy="longest_idle", overflow="voicemail:103"
-        )
-        for agent in ("103", "104"):
-            await services.queues.add_agent(SYSTEM, "support", agent)
-        await services.ivrs.save(
-            SYSTEM, "main", prompt="sound:demo-instruct", number="500", direct_dial=True, fallback="ext:101"
-        )
-        for key, destination in (("1", "ext:102"), ("2", "queue:support"), ("0", "ext:101")):
-            await services.ivrs.set_option(SYSTEM, "main", key, destination)
-        return [{"number": v.number, "name": v.name, "sip_password": v.sip_password} for v in added]
-
-
-def _print_credentials(s: Settings, rows: list[dict[str, Any]]) -> None:
-    table = Table(title="SIP accounts (passwords are shown this once)")
-    for col in ("number", "name", "password", "server"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(
-            r["number"], r["name"], r["sip_password"], f"{s.asterisk.bind}:{s.asterisk.sip_port} (UDP)"
-        )
-    out.print(table)
-
-
 @app.command()
 def seed() -> None:
     """Create the sample organisation (internal numbers 101–105) if the PBX has no numbers yet."""
     s = settings()
-    rows = run(lambda: _seed(s))
+    rows = run(lambda: seed_sample(s))
     if rows:
-        _print_credentials(s, rows)
+        print_accounts(out, s, rows, save_accounts(s, rows, create=True))
     else:
         out.print("already seeded: nothing to do")
 
@@ -473,27 +399,24 @@ def _seg(text: str) -> str:
 
 def _via_daemon_or_local(
     s: Settings,
-    remote: Callable[[httpx.Client], httpx.Response],
+    remote: daemon_api.Remote,
     local: Callable[[Any, Any], Awaitable[T]],
 ) -> T | Any:
     """Use the running daemon's API (which provisions Asterisk at once); without one, change the database."""
     try:
-        with _api(s) as api:
-            r = remote(api)
-    except httpx.ConnectError:
-        from core.events import EventBus
-        from core.services import Services
+        return daemon_api.request(s, remote)
+    except daemon_api.DaemonNotRunning:
+        pass
+    from core.events import EventBus
+    from core.services import Services
 
-        async def go() -> T:
-            async with _db(s):
-                services, who = Services.build(s, EventBus()), _local_actor()
-                async with _refusals_audited(services.auth, who):
-                    return await local(services, who)
+    async def go() -> T:
+        async with _db(s):
+            services, who = Services.build(s, EventBus()), _local_actor()
+            async with _refusals_audited(services.auth, who):
+                return await local(services, who)
 
-        return run(go)
-    if r.status_code >= 400:
-        raise Failure(r.json().get("error") or r.json().get("detail") or r.text)
-    return r.json() if r.content else None
+    return run(go)
 
 
 @ext_app.command("add")
@@ -510,8 +433,8 @@ def ext_add(
         lambda api: api.post("extensions", json=body),
         lambda svc, who: svc.extensions.add(who, number, name, password),
     )
-    row = result if isinstance(result, dict) else asdict(result)
-    _print_credentials(s, [row])
+    row = _dict(result)
+    print_accounts(out, s, [row], save_accounts(s, [row], create=False))
 
 
 @ext_app.command("list")
@@ -539,8 +462,11 @@ def ext_rm(number: Annotated[str, typer.Argument(help="the internal number to de
     """Delete an internal number."""
     s = settings()
     _via_daemon_or_local(
-        s, lambda api: api.delete(f"extensions/{number}"), lambda svc, who: svc.extensions.remove(who, number)
+        s,
+        lambda api: api.delete(f"extensions/{_seg(number)}"),
+        lambda svc, who: svc.extensions.remove(who, number),
     )
+    forget_account(s, number)
     out.print(f"internal number {number} removed")
 
 
@@ -553,28 +479,57 @@ def ext_set(
         str | None, typer.Option(help="outside calls allowed: internal | local | national | international")
     ] = None,
     caller_id: Annotated[
-        str | None, typer.Option(help='E.164 shown on outside calls ("" = the trunk\'s)')
+        str | None,
+        typer.Option(help='public number shown on outside calls, +1… or national ("" = the trunk\'s)'),
     ] = None,
+    password: Annotated[
+        str | None, typer.Option(help="a new SIP password you choose (at least 8 characters, not weak)")
+    ] = None,
+    new_password: Annotated[
+        bool, typer.Option("--new-password", help="a new generated SIP password, printed once")
+    ] = False,
 ) -> None:
-    """Change an internal number."""
+    """Change an internal number (its SIP password too)."""
+    if password is not None and new_password:
+        raise Failure("give either --password P or --new-password, not both")
+    if new_password:
+        from core.services.passwords import generate_password
+
+        password = generate_password(number.strip())
     s = settings()
-    changes = {"name": name, "enabled": enabled, "outbound": outbound, "external_caller_id": caller_id}
+    changes = {
+        "name": name,
+        "enabled": enabled,
+        "outbound": outbound,
+        "external_caller_id": caller_id,
+        "password": password,
+    }
     changes = {k: v for k, v in changes.items() if v is not None}
     if not changes:
-        raise Failure("nothing to change: give --name, --enabled/--disabled, --outbound or --caller-id")
-    _via_daemon_or_local(
-        s,
-        lambda api: api.patch(f"extensions/{number}", json=changes),
-        lambda svc, who: svc.extensions.update(who, number, **changes),
+        raise Failure(
+            "nothing to change: give --name, --enabled/--disabled, --outbound, --caller-id, --password "
+            "or --new-password"
+        )
+    row = _dict(
+        _via_daemon_or_local(
+            s,
+            lambda api: api.patch(f"extensions/{_seg(number)}", json=changes),
+            lambda svc, who: svc.extensions.update(who, number, **changes),
+        )
     )
-    out.print(f"internal number {number} updated")
+    if password is None:
+        out.print(f"internal number {row['number']} updated")
+        return
+    row["sip_password"] = password  # phones need it now: shown this once (and kept in the file, if any)
+    print_accounts(out, s, [row], save_accounts(s, [row], create=False))
+    out.print(f"internal number {row['number']} updated; its phone must register with the new password")
 
 
 @trunk_app.command("add")
 def trunk_add(
     name: Annotated[str, typer.Argument(help="e.g. carrier")],
     host: Annotated[str, typer.Option(help="the carrier's address; calls from it are outside calls")],
-    caller_id: Annotated[str, typer.Option(help="E.164 shown on outgoing calls, e.g. +15550001000")],
+    caller_id: Annotated[str, typer.Option(help="shown on outgoing calls, e.g. +15550001000 (or national)")],
     port: Annotated[int, typer.Option(help="the carrier's SIP port")] = 5060,
     username: Annotated[
         str | None, typer.Option(help="your username at the carrier, to answer its digest challenges")
@@ -662,14 +617,14 @@ def trunk_rm(name: Annotated[str, typer.Argument(help="the trunk")]) -> None:
     """Delete a trunk."""
     s = settings()
     _via_daemon_or_local(
-        s, lambda api: api.delete(f"trunks/{name}"), lambda svc, who: svc.trunks.remove(who, name)
+        s, lambda api: api.delete(f"trunks/{_seg(name)}"), lambda svc, who: svc.trunks.remove(who, name)
     )
     out.print(f"trunk {name} removed")
 
 
 @route_app.command("set")
 def route_set(
-    did: Annotated[str, typer.Argument(help="the public number, e.g. +15550001000")],
+    did: Annotated[str, typer.Argument(help="the public number, e.g. +15550001000 (or national)")],
     destination: Annotated[str, typer.Argument(help="ext:101, busy or hangup")],
     whitelist_only: Annotated[
         bool, typer.Option(help="only callers on the whitelist get through; the others hear busy")
@@ -678,12 +633,15 @@ def route_set(
     """Send calls to a public number to a destination."""
     s = settings()
     body = {"destination": destination, "whitelist_only": whitelist_only}
-    _via_daemon_or_local(
-        s,
-        lambda api: api.put(f"routes/{did}", json=body),
-        lambda svc, who: svc.trunks.set_route(who, did, destination, whitelist_only),
+    row = _dict(
+        _via_daemon_or_local(
+            s,
+            lambda api: api.put(f"routes/{_seg(did)}", json=body),
+            lambda svc, who: svc.trunks.set_route(who, did, destination, whitelist_only),
+        )
     )
-    out.print(f"{did} → {destination}{' (whitelisted callers only)' if whitelist_only else ''}")
+    only = " (whitelisted callers only)" if whitelist_only else ""
+    out.print(f"{row['did']} → {row['destination']}{only}", highlight=False)
 
 
 @route_app.command("list")
@@ -702,26 +660,36 @@ def route_rm(did: Annotated[str, typer.Argument(help="the public number")]) -> N
     """Delete the route of a public number."""
     s = settings()
     _via_daemon_or_local(
-        s, lambda api: api.delete(f"routes/{did}"), lambda svc, who: svc.trunks.remove_route(who, did)
+        s, lambda api: api.delete(f"routes/{_seg(did)}"), lambda svc, who: svc.trunks.remove_route(who, did)
     )
     out.print(f"route for {did} removed")
 
 
 @blacklist_app.command("add")
 def blacklist_add(
-    number: Annotated[str, typer.Argument(help="E.164, e.g. +15557654321 (or a prefix with --prefix)")],
+    number: Annotated[
+        str, typer.Argument(help="+15557654321 or national 5557654321 (or a prefix like +1900 with --prefix)")
+    ],
     prefix: Annotated[bool, typer.Option(help="block every number starting with NUMBER, e.g. +1900")] = False,
     note: Annotated[str, typer.Option(help="why")] = "",
+    force: Annotated[
+        bool, typer.Option("--force", help="accept a prefix that blocks whole countries, e.g. +1")
+    ] = False,
 ) -> None:
-    """Block a caller: their calls are not processed, they hear busy."""
+    """Block a caller: their calls are not processed, they hear busy. Says how many distinct callers of
+    the last 30 days the entry would have blocked."""
     s = settings()
-    body = {"number": number, "prefix": prefix, "note": note}
-    _via_daemon_or_local(
-        s,
-        lambda api: api.post("blacklist", json=body),
-        lambda svc, who: svc.caller_lists.block(who, number, prefix=prefix, note=note),
+    body = {"number": number, "prefix": prefix, "note": note, "force": force}
+    row = _dict(
+        _via_daemon_or_local(
+            s,
+            lambda api: api.post("blacklist", json=body),
+            lambda svc, who: svc.caller_lists.block(who, number, prefix=prefix, note=note, force=force),
+        )
     )
-    out.print(f"{number}{'…' if prefix else ''} blocked")
+    callers = row["would_have_blocked"]
+    seen = f" (it would have blocked {callers} distinct caller(s) in the last 30 days)" if prefix else ""
+    out.print(f"{row['pattern']}{'…' if prefix else ''} blocked{seen}", highlight=False)
 
 
 @blacklist_app.command("list")
@@ -744,7 +712,7 @@ def blacklist_rm(number: Annotated[str, typer.Argument(help="the number or prefi
     s = settings()
     _via_daemon_or_local(
         s,
-        lambda api: api.delete(f"blacklist/{number}"),
+        lambda api: api.delete(f"blacklist/{_seg(number)}"),
         lambda svc, who: svc.caller_lists.unblock(who, number),
     )
     out.print(f"{number} unblocked")
@@ -766,19 +734,22 @@ def blacklist_anonymous(
 
 @whitelist_app.command("add")
 def whitelist_add(
-    number: Annotated[str, typer.Argument(help="E.164, e.g. +15557654321")],
+    number: Annotated[str, typer.Argument(help="+15557654321, or national 5557654321")],
     route: Annotated[str | None, typer.Option(help="this caller's own rule, e.g. ext:103")] = None,
     note: Annotated[str, typer.Option(help="who it is")] = "",
 ) -> None:
     """Put a caller on the whitelist (with a personal rule, or just let through)."""
     s = settings()
     body = {"destination": route, "note": note}
-    _via_daemon_or_local(
-        s,
-        lambda api: api.put(f"whitelist/{number}", json=body),
-        lambda svc, who: svc.caller_lists.allow(who, number, destination=route, note=note),
+    row = _dict(
+        _via_daemon_or_local(
+            s,
+            lambda api: api.put(f"whitelist/{_seg(number)}", json=body),
+            lambda svc, who: svc.caller_lists.allow(who, number, destination=route, note=note),
+        )
     )
-    out.print(f"{number} whitelisted{f' → {route}' if route else ''}")
+    rule = row["destination"]
+    out.print(f"{row['number']} whitelisted{f' → {rule}' if rule else ''}", highlight=False)
 
 
 @whitelist_app.command("list")
@@ -800,7 +771,7 @@ def whitelist_rm(number: Annotated[str, typer.Argument(help="the number")]) -> N
     s = settings()
     _via_daemon_or_local(
         s,
-        lambda api: api.delete(f"whitelist/{number}"),
+        lambda api: api.delete(f"whitelist/{_seg(number)}"),
         lambda svc, who: svc.caller_lists.disallow(who, number),
     )
     out.print(f"{number} removed from the whitelist")
@@ -823,7 +794,7 @@ def group_set(
     body = {"strategy": strategy, "member_timeout": member_timeout, "timeout": timeout, "fallback": fallback}
     _via_daemon_or_local(
         s,
-        lambda api: api.put(f"groups/{name}", json=body),
+        lambda api: api.put(f"groups/{_seg(name)}", json=body),
         lambda svc, who: svc.groups.save(who, name, **body),
     )
     out.print(f"group {name}: {strategy}")
@@ -838,7 +809,7 @@ def group_members(
     s = settings()
     _via_daemon_or_local(
         s,
-        lambda api: api.put(f"groups/{name}/members", json={"members": numbers}),
+        lambda api: api.put(f"groups/{_seg(name)}/members", json={"members": numbers}),
         lambda svc, who: svc.groups.set_members(who, name, numbers),
     )
     out.print(f"group {name}: {' '.join(numbers)}")
@@ -867,7 +838,7 @@ def group_rm(name: Annotated[str, typer.Argument(help="the group")]) -> None:
     """Delete a group."""
     s = settings()
     _via_daemon_or_local(
-        s, lambda api: api.delete(f"groups/{name}"), lambda svc, who: svc.groups.remove(who, name)
+        s, lambda api: api.delete(f"groups/{_seg(name)}"), lambda svc, who: svc.groups.remove(who, name)
     )
     out.print(f"group {name} removed")
 
@@ -1093,14 +1064,11 @@ async def _local_queue(svc: Any, who: Any, name: str) -> Any:
 def _live_queue(s: Settings, name: str) -> dict[str, Any] | None:
     """The queue's live state from the running daemon (None: no daemon runs)."""
     try:
-        with _api(s) as api:
-            r = api.get("queues/live")
-    except httpx.ConnectError:
+        live = daemon_api.request(s, lambda api: api.get("queues/live"))
+    except daemon_api.DaemonNotRunning:
         return None
-    if r.status_code >= 400:
-        raise Failure(r.json().get("error") or r.text)
     empty = {"queue": name, "agents": [], "waiting": []}
-    return next((q for q in r.json() if q["queue"] == name), empty)
+    return next((q for q in live if q["queue"] == name), empty)
 
 
 @queue_app.command("show")
@@ -1173,7 +1141,9 @@ def queue_rm(name: Annotated[str, typer.Argument(help="the queue")]) -> None:
 
 # -- queue agents ------------------------------------------------------------------------------
 QueueArg = Annotated[str, typer.Argument(help="the queue")]
-AgentArg = Annotated[str, typer.Argument(help="an internal number, or +E.164 for a remote agent")]
+AgentArg = Annotated[
+    str, typer.Argument(help="an internal number, or an outside number (+1…, or national) for a remote agent")
+]
 
 
 @agent_app.command("add")
@@ -1196,7 +1166,8 @@ def agent_add(
         int | None, typer.Option(help="seconds before offering again after a rejected call (30)")
     ] = None,
 ) -> None:
-    """Add an agent (logged in) at the end of a queue's list; a +E.164 agent is called through the trunk."""
+    """Add an agent (logged in) at the end of a queue's list; an outside number is called through the
+    trunk."""
     s = settings()
     given = {
         "timeout": timeout,
@@ -1307,7 +1278,7 @@ def schedule_set(
     body = {"timezone": timezone, "open": open_to, "closed": closed_to}
     _via_daemon_or_local(
         s,
-        lambda api: api.put(f"schedules/{name}", json=body),
+        lambda api: api.put(f"schedules/{_seg(name)}", json=body),
         lambda svc, who: svc.schedules.save(
             who, name, timezone=timezone, open_to=open_to, closed_to=closed_to
         ),
@@ -1330,7 +1301,7 @@ def schedule_hours(
         pairs.append((days, span.strip()))
     _via_daemon_or_local(
         s,
-        lambda api: api.put(f"schedules/{name}/hours", json={"hours": pairs}),
+        lambda api: api.put(f"schedules/{_seg(name)}/hours", json={"hours": pairs}),
         lambda svc, who: svc.schedules.set_hours(who, name, pairs),
     )
     out.print(f"schedule {name}: {'; '.join(hours)}")
@@ -1346,7 +1317,7 @@ def schedule_holiday(
     s = settings()
     _via_daemon_or_local(
         s,
-        lambda api: api.post(f"schedules/{name}/holidays", json={"day": day, "name": label}),
+        lambda api: api.post(f"schedules/{_seg(name)}/holidays", json={"day": day, "name": label}),
         lambda svc, who: svc.schedules.add_holiday(who, name, day, label),
     )
     out.print(f"schedule {name}: closed on {day}")
@@ -1361,7 +1332,7 @@ def schedule_override(
     s = settings()
     _via_daemon_or_local(
         s,
-        lambda api: api.put(f"schedules/{name}/override", json={"state": state}),
+        lambda api: api.put(f"schedules/{_seg(name)}/override", json={"state": state}),
         lambda svc, who: svc.schedules.set_override(who, name, state),
     )
     out.print(f"schedule {name}: {state}")
@@ -1436,22 +1407,14 @@ def record_start(
     call_id: Annotated[str, typer.Argument(help="a call in progress (see the console)")],
 ) -> None:
     """Record a call in progress (its policy must be on_demand or always; the daemon must run)."""
-    s = settings()
-    with _api(s) as api:
-        r = api.post(f"calls/{call_id}/recording")
-    if r.status_code >= 400:
-        raise Failure(r.json().get("error") or r.text)
+    daemon_api.require_daemon(settings(), lambda api: api.post(f"calls/{_seg(call_id)}/recording"))
     out.print(f"recording call {call_id}")
 
 
 @record_app.command("stop")
 def record_stop(call_id: Annotated[str, typer.Argument(help="a call in progress")]) -> None:
     """Stop recording a call in progress."""
-    s = settings()
-    with _api(s) as api:
-        r = api.delete(f"calls/{call_id}/recording")
-    if r.status_code >= 400:
-        raise Failure(r.json().get("error") or r.text)
+    daemon_api.require_daemon(settings(), lambda api: api.delete(f"calls/{_seg(call_id)}/recording"))
     out.print(f"stopped recording call {call_id}")
 
 
@@ -1467,7 +1430,7 @@ def forward_set(
     body = {"destination": destination, "ring_seconds": ring_seconds}
     _via_daemon_or_local(
         s,
-        lambda api: api.put(f"extensions/{number}/forwarding/{condition}", json=body),
+        lambda api: api.put(f"extensions/{_seg(number)}/forwarding/{_seg(condition)}", json=body),
         lambda svc, who: svc.forwarding.set(who, number, condition, destination, ring_seconds),
     )
     after = f" after {ring_seconds} s" if ring_seconds else ""
@@ -1483,7 +1446,7 @@ def forward_clear(
     s = settings()
     _via_daemon_or_local(
         s,
-        lambda api: api.delete(f"extensions/{number}/forwarding/{condition}"),
+        lambda api: api.delete(f"extensions/{_seg(number)}/forwarding/{_seg(condition)}"),
         lambda svc, who: svc.forwarding.clear(who, number, condition),
     )
     out.print(f"{number}: no {condition} forwarding")
@@ -1509,7 +1472,7 @@ def _set_dnd(number: str, on: bool) -> None:
     s = settings()
     _via_daemon_or_local(
         s,
-        lambda api: api.patch(f"extensions/{number}", json={"dnd": on}),
+        lambda api: api.patch(f"extensions/{_seg(number)}", json={"dnd": on}),
         lambda svc, who: svc.forwarding.set_dnd(who, number, on),
     )
     out.print(f"{number}: do-not-disturb {'on' if on else 'off'}")
@@ -1555,27 +1518,24 @@ def calls(last: Annotated[int, typer.Option("--last", min=1, max=1000, help="how
     out.print(table)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Entry point: every user-facing failure is one clear line, never a traceback."""
     # What the PBX writes (database, logs, recordings, Asterisk's files) is its owner's alone, and so
     # is what the processes it starts (the daemon, Asterisk) write.
     os.umask(0o077)
+    command = refuse_blank_arguments(typer.main.get_command(app))
     try:
-        rc = app(standalone_mode=False)
+        rc = command.main(args=argv, prog_name="pbx", standalone_mode=False)
         if isinstance(rc, int) and rc:
             sys.exit(rc)
     except _errors() as exc:
-        err.print(f"[red]error:[/] {exc}", soft_wrap=True, highlight=False)
-        sys.exit(1)
+        fail(str(exc))
     except typer.Abort:
         sys.exit(130)
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except click_errors() as exc:  # usage errors: the usage line, a hint, `error: ...`, exit 2
+        show_click_error(exc)
+    except OSError as exc:  # a file or folder the CLI cannot use (permissions, a full disk)
+        fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
     except KeyboardInterrupt:
         sys.exit(130)
 

@@ -9,6 +9,8 @@ from console import format as fmt
 from console.messages import ConnectionState
 from console.records import DaemonHealth
 
+START_HINT = "start it with `pbx up`"
+
 
 class ConnectionBar(Static):
     """Connection to the daemon and the daemon's link to Asterisk (ARI)."""
@@ -55,11 +57,8 @@ class ConnectionBar(Static):
         if state is ConnectionState.CONNECTING:
             return Text(f"◌ connecting to the daemon at {self._base_url} …")
         if state is ConnectionState.UNREACHABLE:
-            return Text(
-                f"○ daemon unreachable — retrying  ({detail})"
-                if detail
-                else "○ daemon unreachable — retrying"
-            )
+            reason = f"  ({detail})" if detail else ""  # the hint first: the bar is one line
+            return Text(f"○ daemon unreachable — retrying · {START_HINT}{reason}")
         if state is ConnectionState.REJECTED:
             return Text(f"✕ {detail}" if detail else "✕ the daemon rejected the API token")
         text = Text(f"● daemon connected ({self._base_url})")

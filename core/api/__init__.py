@@ -94,9 +94,10 @@ class BlacklistIn(BaseModel):
     """Body of POST /api/blacklist."""
 
     model_config = {"extra": "forbid"}
-    number: str = Field(description="E.164 number, or a prefix like +1900 with prefix=true")
+    number: str = Field(description="a number (+E.164 or national), or a prefix like +1900 with prefix=true")
     prefix: bool = False
     note: str = ""
+    force: bool = Field(False, description="accept a prefix that blocks whole countries (+1, +44)")
 
 
 class WhitelistIn(BaseModel):
@@ -357,7 +358,10 @@ def create_app(services: Services, bus: EventBus, daemon: DaemonView) -> FastAPI
 
     @app.post("/api/blacklist", status_code=201)
     async def block(body: BlacklistIn, who: Who) -> dict[str, Any]:
-        return asdict(await caller_lists.block(who, body.number, prefix=body.prefix, note=body.note))
+        blocked = await caller_lists.block(
+            who, body.number, prefix=body.prefix, note=body.note, force=body.force
+        )
+        return asdict(blocked)  # with would_have_blocked: distinct callers of the last 30 days
 
     @app.delete("/api/blacklist/{number}", status_code=204)
     async def unblock(number: str, who: Who) -> None:

@@ -47,8 +47,9 @@ class Destination:
         return self.kind.value if self.kind in _TERMINAL else f"{self.kind.value}:{self.target}"
 
 
-def parse_destination(text: str) -> Destination:
-    """Parse and normalise a destination; external numbers become E.164."""
+def parse_destination(text: str, country: str | None = None) -> Destination:
+    """Parse and normalise a destination; external numbers become E.164 (national forms are read in
+    `country`, when given)."""
     raw = (text or "").strip()
     kind_text, _, target = raw.partition(":")
     try:
@@ -67,7 +68,7 @@ def parse_destination(text: str) -> Destination:
             raise InvalidDestination(f"{kind.value}: needs an internal number of 2 to 4 digits (got {raw!r})")
         return Destination(kind, target)
     if kind is DestinationKind.EXTERNAL:
-        return Destination(kind, normalise_e164(target))
+        return Destination(kind, normalise_e164(target, country))
     target = target.lower()
     if not _NAME_RE.fullmatch(target):
         raise InvalidDestination(
@@ -76,12 +77,16 @@ def parse_destination(text: str) -> Destination:
     return Destination(kind, target)
 
 
-def normalise_e164(number: str) -> str:
-    """A public number in E.164 (+15551234567); it must be written with its country code."""
+def normalise_e164(number: str, country: str | None = None) -> str:
+    """A public number in E.164 (+15551234567). Without `country` it must be written with its country
+    code; with one (the PBX's `calls.country`, e.g. "US"), national forms (5551234567) are read there."""
     try:
-        parsed = phonenumbers.parse(number, None)
+        parsed = phonenumbers.parse(number, country)
     except phonenumbers.NumberParseException:
         parsed = None
     if parsed is None or not phonenumbers.is_possible_number(parsed):
-        raise InvalidDestination(f"{number!r} is not a phone number in international form, e.g. +15551234567")
+        national = f" or national form of {country}" if country else ""
+        raise InvalidDestination(
+            f"{number!r} is not a phone number in international form{national}, e.g. +15551234567"
+        )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

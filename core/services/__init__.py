@@ -42,17 +42,20 @@ class Services:
     def build(cls, settings: Settings, bus: EventBus, provisioner: Provisioner | None = None) -> Services:
         """The services over one event bus; with a provisioner, changes reach Asterisk at once."""
         auth = AuthService()
+        country = settings.calls.country  # numbers people type are read as national numbers there
         return cls(
             auth=auth,
-            extensions=ExtensionService(auth, bus, provisioner),
-            forwarding=ForwardingService(auth, bus),
-            trunks=TrunkService(auth, provisioner),
-            caller_lists=CallerListService(auth),
-            groups=GroupService(auth),
-            ivrs=IvrService(auth, settings.sounds_dir),
-            queues=QueueService(auth, bus),
-            recordings=RecordingService(auth, bus, settings.recordings_dir, settings.recording.format),
-            schedules=ScheduleService(auth, bus),
+            extensions=ExtensionService(auth, bus, provisioner, country),
+            forwarding=ForwardingService(auth, bus, country),
+            trunks=TrunkService(auth, provisioner, country),
+            caller_lists=CallerListService(auth, country),
+            groups=GroupService(auth, country),
+            ivrs=IvrService(auth, settings.sounds_dir, country),
+            queues=QueueService(auth, bus, country),
+            recordings=RecordingService(
+                auth, bus, settings.recordings_dir, settings.recording.format, country
+            ),
+            schedules=ScheduleService(auth, bus, country),
             history=CallHistory(auth),
             security=SecurityService(settings.security, settings.security_log, auth, bus),
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -18,6 +17,7 @@ from core.events.types import ExtensionEvent
 from core.models import Extension
 from core.routing import OutboundPermission
 from core.services.auth import Actor, AuthService
+from core.services.passwords import generate_password, validate_password
 from core.services.provisioning import CALLER_NAME_MAX_BYTES, Provisioner, sip_digest
 from core.services.validation import number_owner, refuse_if_used, validate_e164
 
@@ -26,13 +26,14 @@ E = TypeVar("E", bound=ExtensionEvent)
 logger = logging.getLogger(__name__)
 
 NUMBER_RE = re.compile(r"^[0-9]{2,4}$")
-PASSWORD_RE = re.compile(r"^[A-Za-z0-9._~!@%^*+=-]{8,64}$")
 NAME_MAX = 100
 
 
 def validate_number(number: str) -> str:
     """An internal number is 2–4 digits."""
     number = (number or "").strip()
+    if not number:
+        raise InvalidInput("internal number is empty: give 2 to 4 digits (e.g. 101)")
     if not NUMBER_RE.fullmatch(number):
         raise InvalidInput(f"internal number {number!r} must be 2 to 4 digits (e.g. 101)")
     return number
@@ -55,13 +56,6 @@ def validate_name(name: str) -> str:
     return name
 
 
-def validate_password(password: str) -> str:
-    """A SIP password: 8–64 characters of letters, digits and . _ ~ ! @ % ^ * + = -."""
-    if not PASSWORD_RE.fullmatch(password or ""):
-        raise InvalidInput("SIP password must be 8 to 64 characters of letters, digits and ._~!@%^*+=-")
-    return password
-
-
 def validate_outbound(permission: str) -> str:
     """internal, local, national or international."""
     try:
@@ -71,9 +65,9 @@ def validate_outbound(permission: str) -> str:
         raise InvalidInput(f"outside-call permission {permission!r} must be one of {choices}") from None
 
 
-def validate_caller_id(number: str) -> str:
-    """A caller ID for outside calls: a public number in E.164."""
-    return validate_e164(number, "caller ID")
+def validate_caller_id(number: str, country: str | None = None) -> str:
+    """A caller ID for outside calls: a public number (national forms read in `country`), in E.164."""
+    return validate_e164(number, "caller ID", country)
 
 
 def extension_event(kind: type[E], ext: Extension) -> E:
@@ -87,11 +81,6 @@ def extension_event(kind: type[E], ext: Extension) -> E:
         external_caller_id=ext.external_caller_id,
         recording=ext.recording,
     )
-
-
-def generate_password() -> str:
-    """A random SIP password (hex keeps softphone entry easy)."""
-    return secrets.token_hex(8)
 
 
 @dataclass(frozen=True)
@@ -118,10 +107,17 @@ def _view(ext: Extension, password: str | None = None) -> ExtensionView:
 class ExtensionService:
     """CRUD for internal numbers, provisioned into Asterisk as they change."""
 
-    def __init__(self, auth: AuthService, bus: EventBus, provisioner: Provisioner | None = None) -> None:
+    def __init__(
+        self,
+        auth: AuthService,
+        bus: EventBus,
+        provisioner: Provisioner | None = None,
+        country: str = "US",
+    ) -> None:
         self._auth = auth
         self._bus = bus
         self._provisioner = provisioner
+        self._country = country  # how national forms of caller IDs are read
 
     async def list(self, actor: Actor) -> list[ExtensionView]:
         """All internal numbers, by number."""
@@ -139,7 +135,7 @@ class ExtensionService:
     ) -> ExtensionView:
         """Create an internal number; returns it with its SIP password (shown this once)."""
         number, name = validate_number(number), validate_name(name)
-        password = validate_password(password) if password is not None else generate_password()
+        password = validate_password(password, number) if password is not None else generate_password(number)
         await self._auth.authorize(actor, "extensions.write", number)
         owner = await number_owner(number)
         if owner is not None:
@@ -179,11 +175,13 @@ class ExtensionService:
         if enabled is not None:
             ext.enabled = enabled
         if password is not None:
-            ext.sip_digest = sip_digest(number, validate_password(password))
+            ext.sip_digest = sip_digest(number, validate_password(password, number))
         if outbound is not None:
             ext.outbound = validate_outbound(outbound)
         if external_caller_id is not None:
-            ext.external_caller_id = validate_caller_id(external_caller_id) if external_caller_id else None
+            ext.external_caller_id = (
+                validate_caller_id(external_caller_id, self._country) if external_caller_id else None
+            )
         async with in_transaction():
             await ext.save()
             await self._auth.audit(

@@ -39,9 +39,10 @@ def _condition(text: str) -> ForwardCondition:
 class ForwardingService:
     """Set, clear and list forwarding; switch do-not-disturb. Every change is audited and published."""
 
-    def __init__(self, auth: AuthService, bus: EventBus) -> None:
+    def __init__(self, auth: AuthService, bus: EventBus, country: str = "US") -> None:
         self._auth = auth
         self._bus = bus
+        self._country = country  # how national numbers in external: destinations are read
 
     async def list(self, actor: Actor, number: str | None = None) -> list[ForwardingView]:
         """Forwarding rules, of one internal number or of all."""
@@ -58,7 +59,7 @@ class ForwardingService:
     ) -> ForwardingView:
         """Forward `number`'s calls to `destination` when `condition` holds (replacing any rule for it)."""
         number, cond = validate_number(number), _condition(condition)
-        dest = await routable_destination(destination)
+        dest = await routable_destination(destination, self._country)
         if ring_seconds is not None and cond is not ForwardCondition.NO_ANSWER:
             raise InvalidInput("ring seconds apply only to no_answer forwarding")
         if ring_seconds is not None and ring_seconds not in RING_SECONDS:

@@ -14,7 +14,7 @@ from core.routing import GroupInfo, GroupMemberInfo, RingGroup, RingStrategy
 from core.routing.destinations import DestinationKind, parse_destination
 from core.services.auth import Actor, AuthService
 from core.services.extensions import validate_number
-from core.services.validation import refuse_if_used, routable_destination
+from core.services.validation import given, refuse_if_used, routable_destination
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 SECONDS = range(1, 601)
@@ -49,8 +49,9 @@ def _seconds(value: int, what: str) -> int:
 class GroupService:
     """Create and change groups; give routing what it needs to ring them."""
 
-    def __init__(self, auth: AuthService) -> None:
+    def __init__(self, auth: AuthService, country: str = "US") -> None:
         self._auth = auth
+        self._country = country  # how national numbers in external: destinations are read
 
     async def groups(self, actor: Actor) -> list[GroupView]:
         """All groups, by name, with their members in ring order."""
@@ -78,7 +79,7 @@ class GroupService:
         )
         fallback_text = None
         if fallback:
-            dest = await routable_destination(fallback)
+            dest = await routable_destination(fallback, self._country)
             if dest.kind is DestinationKind.GROUP and dest.target == name:
                 raise InvalidInput(f"group {name} cannot fall back to itself")
             fallback_text = str(dest)
@@ -125,6 +126,7 @@ class GroupService:
 
     async def remove(self, actor: Actor, name: str) -> None:
         """Delete a group (its members stay internal numbers)."""
+        name = given(name, "group name", "sales").lower()
         await self._auth.authorize(actor, "extensions.write", f"group:{name}")
         group = await self._group(name)
         await refuse_if_used(f"group {group.name}", {f"group:{group.name}"})
@@ -164,7 +166,7 @@ class GroupService:
             ).update(last_rung_at=datetime.now(UTC))
 
     async def _group(self, name: str) -> Group:
-        group = await Group.get_or_none(name=(name or "").strip().lower())
+        group = await Group.get_or_none(name=given(name, "group name", "sales").lower())
         if group is None:
             raise NotFound(f"group {name} does not exist")
         return group

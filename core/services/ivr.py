@@ -16,7 +16,13 @@ from core.routing.destinations import DestinationKind, parse_destination
 from core.routing.ivr import KEY_RE, IvrInfo
 from core.services.auth import Actor, AuthService
 from core.services.extensions import validate_number
-from core.services.validation import ensure_number_free, names_itself, refuse_if_used, routable_destination
+from core.services.validation import (
+    ensure_number_free,
+    given,
+    names_itself,
+    refuse_if_used,
+    routable_destination,
+)
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 # Asterisk's own sounds by name (sound:main-menu, sound:custom/menu), or an uploaded prompt
@@ -39,7 +45,7 @@ class IvrView:
 
 
 def _name(name: str) -> str:
-    name = (name or "").strip().lower()
+    name = given(name, "IVR name", "main").lower()
     if not NAME_RE.fullmatch(name):
         raise InvalidInput("IVR name must be letters, digits, - or _ (at most 32), e.g. main")
     return name
@@ -65,9 +71,10 @@ def _prompt(prompt: str) -> str:
 class IvrService:
     """Create and change IVR menus; give routing what it needs to play them."""
 
-    def __init__(self, auth: AuthService, sounds_dir: Path) -> None:
+    def __init__(self, auth: AuthService, sounds_dir: Path, country: str = "US") -> None:
         self._auth = auth
         self._sounds_dir = sounds_dir
+        self._country = country  # how national numbers in external: destinations are read
 
     async def menus(self, actor: Actor) -> list[IvrView]:
         """All menus, by name."""
@@ -113,7 +120,7 @@ class IvrService:
         if fallback is not None:
             if names_itself(fallback, DestinationKind.IVR, name):
                 raise InvalidInput(f"IVR {name} cannot fall back to itself (callers would never leave)")
-            changes["fallback"] = str(await routable_destination(fallback))
+            changes["fallback"] = str(await routable_destination(fallback, self._country))
         options = dict(menu.options) if menu else {}
         if changes.get("repeat_key") in options:
             raise InvalidInput(f"key {changes['repeat_key']} is already an option of IVR {name}")
@@ -143,7 +150,7 @@ class IvrService:
                 raise InvalidInput(f"option {key} of IVR {name} needs a destination, e.g. ext:101")
             if key == menu.repeat_key:
                 raise InvalidInput(f"key {key} repeats the menu of IVR {name}: choose another key")
-            options[key] = str(await routable_destination(destination))
+            options[key] = str(await routable_destination(destination, self._country))
         await self._auth.authorize(actor, "extensions.write", f"ivr:{name}")
         async with in_transaction():
             menu.options = dict(sorted(options.items()))

@@ -23,7 +23,13 @@ from core.routing.destinations import DestinationKind, InvalidDestination, norma
 from core.routing.queues import AgentInfo, QueueInfo, QueueStrategy
 from core.services.auth import Actor, AuthService
 from core.services.extensions import validate_number
-from core.services.validation import ensure_number_free, names_itself, refuse_if_used, routable_destination
+from core.services.validation import (
+    ensure_number_free,
+    given,
+    names_itself,
+    refuse_if_used,
+    routable_destination,
+)
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 MOH_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -62,7 +68,7 @@ class QueueView:
 
 
 def _name(name: str) -> str:
-    name = (name or "").strip().lower()
+    name = given(name, "queue name", "support").lower()
     if not NAME_RE.fullmatch(name):
         raise InvalidInput("queue name must be letters, digits, - or _ (at most 32), e.g. support")
     return name
@@ -85,9 +91,10 @@ def _seconds(value: int | None, what: str, low: int, high: int) -> int | None:
 class QueueService:
     """Create and change queues and their agents; give routing what it needs."""
 
-    def __init__(self, auth: AuthService, bus: EventBus) -> None:
+    def __init__(self, auth: AuthService, bus: EventBus, country: str = "US") -> None:
         self._auth = auth
         self._bus = bus
+        self._country = country  # how national numbers of remote agents are read
 
     async def queues(self, actor: Actor) -> list[QueueView]:
         """All queues, by name, with their agents in order."""
@@ -127,7 +134,7 @@ class QueueService:
         if overflow is not None:
             if names_itself(overflow, DestinationKind.QUEUE, name):
                 raise InvalidInput(f"queue {name} cannot overflow to itself")
-            changes["overflow"] = str(await routable_destination(overflow))
+            changes["overflow"] = str(await routable_destination(overflow, self._country))
         if music is not None:
             if not MOH_RE.fullmatch(music):
                 raise InvalidInput(f"music on hold class {music!r}: letters, digits, - or _, e.g. default")
@@ -170,7 +177,7 @@ class QueueService:
         """Add an agent, logged in, at the end of the list: an internal number, or an outside number in
         E.164 (a remote agent, called through the trunk)."""
         name = _name(name)
-        number, remote = await _agent_number(number)
+        number, remote = await _agent_number(number, self._country)
         _seconds(timeout, "agent timeout", 1, 300)
         _seconds(wrapup, "wrap-up", 0, 600)
         for what, value in (("busy", delay_busy), ("no answer", delay_no_answer), ("reject", delay_reject)):
@@ -289,7 +296,7 @@ class QueueService:
         return queue
 
     async def _agent(self, name: str, number: str) -> QueueAgent:
-        number, _ = await _agent_number(number, must_exist=False)
+        number, _ = await _agent_number(number, self._country, must_exist=False)
         agent = await QueueAgent.get_or_none(queue__name=name, number=number)
         if agent is None:
             await self._queue(name)
@@ -313,12 +320,13 @@ class QueueService:
         )
 
 
-async def _agent_number(number: str, must_exist: bool = True) -> tuple[str, bool]:
-    """An agent's number: (internal number, False) or (E.164, True) for a remote agent."""
-    number = (number or "").strip()
-    if number.startswith("+"):
+async def _agent_number(number: str, country: str, must_exist: bool = True) -> tuple[str, bool]:
+    """An agent's number: (internal number, False) or (E.164, True) for a remote agent, written in
+    international form or nationally (`country`): 2 to 4 digits are an internal number."""
+    number = given(number, "agent", "102 or +15557654321")
+    if number.startswith("+") or sum(c.isdigit() for c in number) > 4:  # longer than any internal number
         try:
-            e164 = normalise_e164(number)
+            e164 = normalise_e164(number, country)
         except InvalidDestination as exc:
             raise InvalidInput(f"remote agent: {exc}") from None
         if must_exist and not await Trunk.exists(enabled=True):

@@ -16,6 +16,7 @@ from core.models import Call, Extension, Group, InboundRoute, Queue, Recording, 
 from core.routing import RecordingPolicy
 from core.services.auth import Actor, AuthService
 from core.services.extensions import extension_event, validate_number
+from core.services.validation import validate_e164
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +60,14 @@ def _wav_seconds(path: Path) -> float:
 class RecordingService:
     """Indexes finished recordings, lists them, sets recording policies and applies retention."""
 
-    def __init__(self, auth: AuthService, bus: EventBus, directory: Path, fmt: str = "wav") -> None:
+    def __init__(
+        self, auth: AuthService, bus: EventBus, directory: Path, fmt: str = "wav", country: str = "US"
+    ) -> None:
         self._auth = auth
         self._bus = bus
         self.directory = directory
         self.format = fmt
+        self._country = country  # how national forms of public numbers are read
 
     async def index(self, call: Call, name: str, wait: float = 3.0) -> Recording | None:
         """Record a finished recording in the index once Asterisk has closed its file."""
@@ -164,12 +168,15 @@ class RecordingService:
             updated = await Group.filter(name=key.lower()).update(recording=value)
         elif kind == "queue":
             updated = await Queue.filter(name=key.lower()).update(recording=value)
-        elif target.startswith("+"):
-            updated = await InboundRoute.filter(did=target).update(recording=value)
         else:
-            raise InvalidInput(
-                f"record what? {target!r}: use ext:101, group:sales, queue:support or a routed +15550001000"
-            )
+            try:
+                did = validate_e164(target, "public number", self._country)
+            except InvalidInput:
+                raise InvalidInput(
+                    f"record what? {target!r}: use ext:101, group:sales, queue:support or a routed "
+                    "+15550001000"
+                ) from None
+            updated = await InboundRoute.filter(did=did).update(recording=value)
         if not updated:
             raise InvalidInput(f"{target} does not exist")
         await self._auth.audit(actor, "recording.policy", target, {"policy": value})

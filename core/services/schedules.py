@@ -16,7 +16,7 @@ from core.models import Schedule, ScheduleHoliday, ScheduleWindow
 from core.routing import WEEKDAYS, OpeningWindow, ScheduleInfo, schedule_is_open
 from core.routing.destinations import parse_destination
 from core.services.auth import Actor, AuthService
-from core.services.validation import routable_destination
+from core.services.validation import given, routable_destination
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 RANGE_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]|24):([0-5]\d)$")
@@ -71,9 +71,10 @@ def _clock(text: str) -> time:
 class ScheduleService:
     """Create schedules, set their hours, holidays and override; tell routing and watchers their state."""
 
-    def __init__(self, auth: AuthService, bus: EventBus) -> None:
+    def __init__(self, auth: AuthService, bus: EventBus, country: str = "US") -> None:
         self._auth = auth
         self._bus = bus
+        self._country = country  # how national numbers in external: destinations are read
         self._last_state: dict[str, bool] = {}
 
     async def schedules(self, actor: Actor) -> list[ScheduleView]:
@@ -98,7 +99,7 @@ class ScheduleService:
         for text in (open_to, closed_to):
             if text.strip().lower() == f"schedule:{name}":
                 raise InvalidInput(f"schedule {name} cannot send calls to itself")
-            destinations.append(str(await routable_destination(text)))
+            destinations.append(str(await routable_destination(text, self._country)))
         await self._auth.authorize(actor, "extensions.write", f"schedule:{name}")
         values = {
             "timezone": timezone,
@@ -197,7 +198,7 @@ class ScheduleService:
         return changed  # type: ignore[return-value]
 
     async def _schedule(self, name: str) -> Schedule:
-        schedule = await Schedule.get_or_none(name=(name or "").strip().lower())
+        schedule = await Schedule.get_or_none(name=given(name, "schedule name", "office").lower())
         if schedule is None:
             raise NotFound(f"schedule {name} does not exist")
         return schedule

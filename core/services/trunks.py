@@ -16,6 +16,7 @@ from core.services.auth import Actor, AuthService
 from core.services.provisioning import Provisioner
 from core.services.validation import (
     external_destinations,
+    given,
     refuse_if_used,
     routable_destination,
     validate_e164,
@@ -94,9 +95,12 @@ class RouteView:
 class TrunkService:
     """Trunks (provisioned into Asterisk at once) and inbound routes."""
 
-    def __init__(self, auth: AuthService, provisioner: Provisioner | None = None) -> None:
+    def __init__(
+        self, auth: AuthService, provisioner: Provisioner | None = None, country: str = "US"
+    ) -> None:
         self._auth = auth
         self._provisioner = provisioner
+        self._country = country  # how national forms of numbers are read
 
     async def trunks(self, actor: Actor) -> list[TrunkView]:
         """All trunks, by name."""
@@ -125,7 +129,7 @@ class TrunkService:
         host = validate_host(host)
         if not 1 <= port <= 65535:
             raise InvalidInput("trunk port must be between 1 and 65535")
-        caller_id = validate_e164(caller_id, "caller ID")
+        caller_id = validate_e164(caller_id, "caller ID", self._country)
         username, password = validate_credentials(username, password, register)
         await self._auth.authorize(actor, "extensions.write", f"trunk:{name}")
         # never the password
@@ -155,6 +159,7 @@ class TrunkService:
 
     async def remove(self, actor: Actor, name: str) -> None:
         """Delete a trunk."""
+        name = given(name, "trunk name", "carrier").lower()
         await self._auth.authorize(actor, "extensions.write", f"trunk:{name}")
         trunk = await Trunk.get_or_none(name=name)
         if trunk is None:
@@ -186,8 +191,8 @@ class TrunkService:
 
         With `whitelist_only`, only callers on the whitelist get through; everyone else hears busy.
         """
-        did = validate_e164(did, "public number")
-        dest = await routable_destination(destination)
+        did = validate_e164(did, "public number", self._country)
+        dest = await routable_destination(destination, self._country)
         await self._auth.authorize(actor, "extensions.write", f"route:{did}")
         async with in_transaction():
             await InboundRoute.filter(did=did).delete()
@@ -199,7 +204,7 @@ class TrunkService:
 
     async def remove_route(self, actor: Actor, did: str) -> None:
         """Delete the route of a public number."""
-        did = validate_e164(did, "public number")
+        did = validate_e164(did, "public number", self._country)
         await self._auth.authorize(actor, "extensions.write", f"route:{did}")
         async with in_transaction():
             if not await InboundRoute.filter(did=did).delete():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+import phonenumbers
+
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import (
     Extension,
@@ -27,14 +29,33 @@ from core.routing.destinations import (
 )
 
 
-def validate_e164(number: str, what: str) -> str:
-    """A public number in E.164, or a clear error naming `what` it is."""
+def given(text: str | None, what: str, example: str) -> str:
+    """`text` without surrounding blanks; an empty one is refused, naming `what` was expected."""
+    value = (text or "").strip()
+    if not value:
+        raise InvalidInput(f"{what} is empty: give one, e.g. {example}")
+    return value
+
+
+def validate_e164(number: str, what: str, country: str | None = None) -> str:
+    """A public number as a person types it: international (+15551234567), or national in `country`
+    (the PBX's `calls.country`); stored in E.164. A clear error naming `what` it is otherwise."""
+    number = given(number, what, "+15551234567")
     try:
-        return normalise_e164(number)
+        return normalise_e164(number, country)
     except InvalidDestination:
+        national = f" or national form of {country} (e.g. {_national_example(country)})" if country else ""
         raise InvalidInput(
-            f"{what} {number!r} must be a phone number in international form, e.g. +15551234567"
+            f"{what} {number!r} must be a phone number in international form (e.g. +15551234567){national}"
         ) from None
+
+
+def _national_example(country: str) -> str:
+    example = phonenumbers.example_number(country)
+    if example is None:
+        return "a number without its country code"
+    national = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return national.replace("(", "").replace(")", "")
 
 
 async def number_owner(number: str) -> str | None:
@@ -64,10 +85,11 @@ def names_itself(text: str, kind: DestinationKind, name: str) -> bool:
     return dest.kind is kind and dest.target == name
 
 
-async def routable_destination(text: str) -> Destination:
-    """A destination calls can be sent to, and that exists."""
+async def routable_destination(text: str, country: str | None = None) -> Destination:
+    """A destination calls can be sent to, and that exists (outside numbers may be written nationally,
+    in `country`)."""
     try:
-        dest = parse_destination(text)
+        dest = parse_destination(given(text, "destination", "ext:101"), country)
     except InvalidDestination as exc:
         raise InvalidInput(str(exc)) from None
     mailbox_or_number = dest.kind in (DestinationKind.EXTENSION, DestinationKind.VOICEMAIL)

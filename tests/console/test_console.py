@@ -125,6 +125,21 @@ async def test_unreachable_daemon_is_shown_and_retried_without_crashing():
         assert app.return_code == 0
 
 
+async def test_an_unreachable_daemon_says_how_to_start_it_on_a_small_terminal():
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+
+    async with client_for(f"http://127.0.0.1:{port}") as client:
+        app = PbxConsole(client)
+        async with app.run_test(size=(80, 24)) as pilot:
+            bar = app.query_one(ConnectionBar)
+            await until(pilot, lambda: bar.state is ConnectionState.UNREACHABLE)
+            shown = bar.render_line(0).text  # what fits on the one line of an 80-column terminal
+            assert "daemon unreachable" in shown and "start it with `pbx up`" in shown
+            await pilot.press("q")
+
+
 async def test_console_reconnects_when_the_daemon_comes_back(daemon):
     async with client_for(daemon.base_url) as client:
         app = PbxConsole(client)
