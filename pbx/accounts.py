@@ -93,7 +93,11 @@ def print_accounts(out: Console, s: Settings, rows: list[dict[str, Any]], saved:
         table.add_row(r["number"], r["name"], r["sip_password"], f"{_server(s)} (UDP)")
     out.print(table)
     if saved:
-        out.print(f"The passwords are kept in {saved} (mode 0600: only you can read it).", highlight=False)
+        out.print(
+            f"The passwords are kept in {saved} (mode 0600: only you can read it).",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def pause_before_console(out: Console) -> bool:
