@@ -29,4 +29,4 @@ drop_test_databases() {
 }
 trap drop_test_databases EXIT
 PGDATABASE=postgres PBX_TEST_DATABASE_URL="postgres://pbx_test:$password@127.0.0.1:$port/test_pbx_{}" \
-  .venv/bin/python -m pytest -ra tests/unit
+  .venv/bin/python -m pytest -ra -n "${JOBS:-4}" tests/unit

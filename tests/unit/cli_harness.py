@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from tests.unit.daemon_process import free_port as free_port  # the CLI tests take it from here
+from tests.unit.daemon_process import serve_process
+
 Run = Callable[..., subprocess.CompletedProcess]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def run_pbx(
@@ -39,25 +32,8 @@ def run_pbx(
 @contextlib.contextmanager
 def serving(log: Path) -> Iterator[subprocess.Popen[bytes]]:
     """`pbx serve` for real on PBX_API__PORT, with no Asterisk to talk to (its API answers all the same)."""
-    port = int(os.environ["PBX_API__PORT"])
-    with open(log, "w") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "pbx.cli", "serve"],
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
+    with serve_process(log) as proc:
         yield proc
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
 
 
 def one_error_line(result: subprocess.CompletedProcess, code: int = 1) -> str:

@@ -20,11 +20,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_daemon(log: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    """Start `pbx serve` with the test's environment (PBX_DATA_DIR is set by tests/conftest.py) on a free
-    API port; yields the process and the port once the port answers."""
-    port = free_port()
-    env = os.environ | {"PBX_API__PORT": str(port), "PBX_ASTERISK__HTTP_PORT": str(free_port())}
+def serve_process(log: Path, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """`pbx serve` for real with `env` (default: the test's environment, PBX_DATA_DIR set by
+    tests/conftest.py), its stderr in `log`; yields the process once its PBX_API__PORT answers."""
+    env = dict(os.environ if env is None else env)
+    port = int(env["PBX_API__PORT"])
     with open(log, "w") as stderr:
         proc = subprocess.Popen(
             [sys.executable, "-m", "pbx.cli", "serve"],
@@ -40,10 +40,19 @@ def running_daemon(log: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
                 break
             assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
-        yield proc, port
+        yield proc
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=15)
+
+
+@contextlib.contextmanager
+def running_daemon(log: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """`pbx serve` on a free API port (and no Asterisk where it looks for one); yields it and the port."""
+    port = free_port()
+    env = os.environ | {"PBX_API__PORT": str(port), "PBX_ASTERISK__HTTP_PORT": str(free_port())}
+    with serve_process(log, env) as proc:
+        yield proc, port
 
 
 def memory_kib(pid: int, field: str = "VmRSS") -> int:

@@ -1,23 +1,15 @@
 """IVR menus, queues and agents from the command line, as a user meets it: real processes, with and without a
 running daemon, one clear line on bad input and never a traceback."""
 
-import contextlib
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 import wave
 from pathlib import Path
 
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.unit.daemon_process import free_port, serve_process
 
 
 def write_wav(path: Path, rate: int = 8000) -> Path:
@@ -191,25 +183,8 @@ def daemon(monkeypatch, tmp_path):
     port = free_port()
     monkeypatch.setenv("PBX_API__PORT", str(port))
     monkeypatch.setenv("PBX_ASTERISK__HTTP_PORT", str(free_port()))  # nothing listens there
-    log = tmp_path / "serve.log"
-    with open(log, "w") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "pbx.cli", "serve"],
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
+    with serve_process(tmp_path / "serve.log") as proc:
         yield proc
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
 
 
 def test_through_the_running_daemon(daemon, tmp_path):

@@ -18,7 +18,8 @@ from core.services.auth import Actor, AuthService
 from core.services.extensions import ExtensionService
 from core.services.passwords import generate_password, validate_password
 from core.services.provisioning import sip_digest
-from tests.unit.cli_harness import free_port, one_error_line, run_pbx, serving
+from tests.unit.cli_harness import one_error_line, run_pbx, serving
+from tests.unit.daemon_process import free_port
 
 ADMIN = Actor("alice", "admin", "cli")
 
