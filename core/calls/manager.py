@@ -1320,7 +1320,7 @@ class CallManager:
         for bridge_id in stale:
             with contextlib.suppress(AriError):
                 await client.destroy_bridge(bridge_id)
-        closed = await self.log.close_interrupted(keep=set(self.live))
+        closed = await self.log.close_interrupted(in_progress=self.live)
         if orphans or stale or closed:
             logger.warning(
                 "ended %d orphaned channels and %d bridges left by a previous run; closed %d call records",

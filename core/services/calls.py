@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Container
 from datetime import UTC, datetime
 from typing import Any
 
@@ -162,11 +163,14 @@ class CallLog:
             )
         )
 
-    async def close_interrupted(self, keep: set[str] | frozenset[str] = frozenset()) -> int:
-        """Calls left open by a daemon that stopped mid-call, and not taken over (`keep`: the call ids
-        in progress), were interrupted: their open legs and the call are closed as such."""
+    async def close_interrupted(self, in_progress: Container[str] = ()) -> int:
+        """Calls left open by a daemon that stopped mid-call, and not taken over, were interrupted: their
+        open legs and the call are closed as such. `in_progress` holds the call ids being followed now;
+        it is asked as each record comes up, so a call that started meanwhile is left alone."""
         count = 0
-        for call in await Call.filter(ended_at=None).exclude(call_id__in=list(keep)):
+        for call in await Call.filter(ended_at=None):
+            if call.call_id in in_progress:
+                continue
             for leg in await CallLeg.filter(call_id=call.call_id, ended_at=None):
                 await self.end_leg(leg, Disposition.INTERRUPTED.value, None)
             await self.finish(call, Disposition.INTERRUPTED)

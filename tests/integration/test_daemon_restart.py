@@ -181,9 +181,12 @@ async def test_a_call_still_ringing_when_the_daemon_crashed_is_ended_and_its_rec
         result = await call
         assert result.ok and result.final_code == 503  # told at once, not left waiting in silence
         assert p102.invites_received() == 1
-        assert (await daemon.ari.get("channels")).json() == []  # 102 stopped ringing
+        async with asyncio.timeout(5):  # the caller is told first; 102's ringing and the record follow
+            while (await daemon.ari.get("channels")).json() or not (
+                record := (await daemon.api.get("calls", params={"limit": 5})).json()[0]
+            )["ended_at"]:
+                await asyncio.sleep(0.1)
         assert await daemon.live_calls() == []
-        (record,) = (await daemon.api.get("calls", params={"limit": 5})).json()
     assert record["disposition"] == "interrupted" and record["ended_at"]
     assert [(leg["disposition"], bool(leg["ended_at"])) for leg in record["legs"]] == [
         ("interrupted", True)
