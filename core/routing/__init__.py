@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 
 from core.routing.destinations import Destination, DestinationKind, parse_destination
+from core.routing.destinations import to_e164 as to_e164  # numbers are read in one place
 
 
 class Disposition(StrEnum):
@@ -210,17 +211,6 @@ def forward_target(forward: Forward, visited: Sequence[str]) -> str | Refusal:
 def is_external(dialled: str) -> bool:
     """Internal numbers are 2–4 digits; anything longer, or starting with +, is an outside number."""
     return dialled.startswith("+") or (dialled.isdigit() and len(dialled) > 4)
-
-
-def to_e164(number: str, country: str) -> str | None:
-    """An outside number as dialled or presented (+1..., 00..., national) in E.164, or None."""
-    try:
-        parsed = phonenumbers.parse(number, country)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def permission_needed(number: str, country: str, local_prefixes: Sequence[str]) -> OutboundPermission:

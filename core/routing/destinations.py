@@ -77,16 +77,25 @@ def parse_destination(text: str, country: str | None = None) -> Destination:
     return Destination(kind, target)
 
 
-def normalise_e164(number: str, country: str | None = None) -> str:
-    """A public number in E.164 (+15551234567). Without `country` it must be written with its country
-    code; with one (the PBX's `calls.country`, e.g. "US"), national forms (5551234567) are read there."""
+def to_e164(number: str, country: str | None) -> str | None:
+    """An outside number as dialled, presented or typed (+1..., 00..., national in `country`; with no
+    country only the international form) in E.164, or None when it is not a possible number."""
     try:
         parsed = phonenumbers.parse(number, country)
     except phonenumbers.NumberParseException:
-        parsed = None
-    if parsed is None or not phonenumbers.is_possible_number(parsed):
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_e164(number: str, country: str | None = None) -> str:
+    """A public number in E.164 (+15551234567). Without `country` it must be written with its country
+    code; with one (the PBX's `calls.country`, e.g. "US"), national forms (5551234567) are read there."""
+    e164 = to_e164(number, country)
+    if e164 is None:
         national = f" or national form of {country}" if country else ""
         raise InvalidDestination(
             f"{number!r} is not a phone number in international form{national}, e.g. +15551234567"
         )
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return e164

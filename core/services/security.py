@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from core.ari.client import AriClient, AriError
+from core.ari.client import AriClient, AriError, AriRefused
 from core.config import SecuritySettings
 from core.errors import InvalidInput, NotFound
 from core.events import EventBus, SecurityAlert
@@ -257,8 +257,8 @@ class SecurityService:
 async def _push_acl(client: AriClient, address: str) -> None:
     try:
         await client.push_config("acl", acl_id(address), acl_fields(address))
-    except AriError as exc:
+    except AriRefused as exc:
         # Asterisk stores the ACL, then cannot echo it back (an ACL has no printable fields): ARI answers
         # 500 "Allocation failed" to every successful push of one
-        if "HTTP 500" not in str(exc) or "Allocation failed" not in str(exc):
+        if exc.status != 500 or "Allocation failed" not in str(exc):
             raise

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.ari.client import AriError
+from core.ari.client import AriRefused
 from core.config import SecuritySettings
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.events import EventBus, SecurityAlert
@@ -28,7 +28,7 @@ class RecordingAri:
     async def push_config(self, object_type, object_id, fields):
         self.objects[(object_type, object_id)] = fields
         if object_type == "acl":  # stored, but Asterisk cannot echo an ACL back
-            raise AriError(f'PUT .../acl/{object_id}: HTTP 500 {{"error":"Allocation failed"}}')
+            raise AriRefused(500, f'PUT .../acl/{object_id}: HTTP 500 {{"error":"Allocation failed"}}')
 
     async def delete_config(self, object_type, object_id):
         self.objects.pop((object_type, object_id), None)
@@ -179,7 +179,7 @@ async def test_unban_by_hand(db):
 async def test_a_refused_ban_does_not_stop_the_connection(db):
     class NoAclWizard(RecordingAri):
         async def push_config(self, object_type, object_id, fields):
-            raise AriError("PUT ...: HTTP 403 Cannot create sorcery objects of type 'acl'")
+            raise AriRefused(403, "PUT ...: HTTP 403 Cannot create sorcery objects of type 'acl'")
 
     svc, _, _ = service()
     for _ in range(3):
