@@ -1,0 +1,189 @@
+"""The bodies of the API's requests (pydantic): each refuses fields it does not know."""
+
+from pydantic import BaseModel, Field
+
+
+class ExtensionIn(BaseModel):
+    """Body of POST /api/extensions."""
+
+    model_config = {"extra": "forbid"}
+    number: str = Field(description="2–4 digits")
+    name: str = ""
+    password: str | None = Field(None, description="SIP password; generated when omitted")
+    enabled: bool = True
+
+
+class ExtensionPatch(BaseModel):
+    """Body of PATCH /api/extensions/{number}."""
+
+    model_config = {"extra": "forbid"}
+    name: str | None = None
+    enabled: bool | None = None
+    password: str | None = None
+    dnd: bool | None = Field(None, description="do-not-disturb")
+    outbound: str | None = Field(None, description="internal, local, national or international")
+    external_caller_id: str | None = Field(None, description='E.164 shown on outside calls; "" to clear')
+
+
+class TrunkIn(BaseModel):
+    """Body of POST /api/trunks."""
+
+    model_config = {"extra": "forbid"}
+    name: str
+    host: str = Field(description="the carrier's address (calls from it are outside calls)")
+    port: int = 5060
+    caller_id: str = Field(description="E.164 shown on outgoing calls")
+    username: str | None = Field(None, description="username at the carrier (answers its challenges)")
+    password: str | None = Field(None, description="password at the carrier; never shown again")
+    registers: bool = Field(False, description="keep a SIP registration at the carrier")
+
+
+class RouteIn(BaseModel):
+    """Body of PUT /api/routes/{did}."""
+
+    model_config = {"extra": "forbid"}
+    destination: str = Field(description="e.g. ext:101, busy, hangup")
+    whitelist_only: bool = Field(False, description="only callers on the whitelist get through")
+
+
+class BlacklistIn(BaseModel):
+    """Body of POST /api/blacklist."""
+
+    model_config = {"extra": "forbid"}
+    number: str = Field(description="a number (+E.164 or national), or a prefix like +1900 with prefix=true")
+    prefix: bool = False
+    note: str = ""
+    force: bool = Field(False, description="accept a prefix that blocks whole countries (+1, +44)")
+
+
+class WhitelistIn(BaseModel):
+    """Body of PUT /api/whitelist/{number}."""
+
+    model_config = {"extra": "forbid"}
+    destination: str | None = Field(None, description="the caller's personal rule, e.g. ext:103")
+    note: str = ""
+
+
+class GroupIn(BaseModel):
+    """Body of PUT /api/groups/{name}."""
+
+    model_config = {"extra": "forbid"}
+    strategy: str = Field("ring_all", description="ring_all, hunt, round_robin, random or least_recent")
+    member_timeout: int = Field(15, description="seconds each member rings (one-by-one strategies)")
+    timeout: int = Field(60, description="seconds the whole group may take")
+    fallback: str | None = Field(None, description="destination when nobody answers, e.g. ext:105")
+
+
+class MembersIn(BaseModel):
+    """Body of PUT /api/groups/{name}/members."""
+
+    model_config = {"extra": "forbid"}
+    members: list[str] = Field(description="internal numbers in ring order")
+
+
+class IvrIn(BaseModel):
+    """Body of PUT /api/ivrs/{name}: creates a menu (a prompt is needed then) or changes the fields given;
+    a field left out (or null) stays as it is."""
+
+    model_config = {"extra": "forbid"}
+    prompt: str | None = Field(None, description="an Asterisk sound, e.g. sound:demo-instruct")
+    number: str | None = Field(None, description='internal number reaching the menu; "" takes it away')
+    direct_dial: bool | None = Field(None, description="callers may dial an internal number at the prompt")
+    timeout: int | None = Field(None, description="seconds to wait for a key after the prompt (1-60)")
+    attempts: int | None = Field(None, description="plays of the menu before the fallback (1-10)")
+    repeat_key: str | None = Field(None, description='the key that plays the menu again; "" for none')
+    fallback: str | None = Field(None, description="where callers go after the last attempt, e.g. ext:101")
+
+
+class IvrOptionIn(BaseModel):
+    """Body of PUT /api/ivrs/{name}/options/{key}."""
+
+    model_config = {"extra": "forbid"}
+    destination: str = Field(description="e.g. ext:102, ivr:sales, queue:support")
+
+
+class QueueIn(BaseModel):
+    """Body of PUT /api/queues/{name}: creates a queue or changes the fields given (agents are kept)."""
+
+    model_config = {"extra": "forbid"}
+    number: str | None = Field(None, description='internal number reaching the queue; "" takes it away')
+    strategy: str | None = Field(
+        None,
+        description="ring_all, longest_idle, round_robin, top_down, least_talk_time, fewest_calls, "
+        "sequential or random",
+    )
+    agent_timeout: int | None = Field(None, description="seconds an agent rings (1-300)")
+    max_wait: int | None = Field(None, description="seconds a caller waits before the overflow (5-7200)")
+    overflow: str | None = Field(None, description="where callers go after max_wait or with nobody logged in")
+    wrapup: int | None = Field(None, description="seconds an agent rests after a queue call (0-600)")
+    announce_every: int | None = Field(None, description="seconds between position announcements; 0 = never")
+    music: str | None = Field(None, description="music on hold class, e.g. default")
+
+
+class AgentIn(BaseModel):
+    """Body of POST /api/queues/{name}/agents/{number} (optional: left out, the defaults apply)."""
+
+    model_config = {"extra": "forbid"}
+    timeout: int | None = Field(None, description="seconds this agent rings (unset: the queue's)")
+    wrapup: int | None = Field(None, description="seconds this agent rests after a call (unset: the queue's)")
+    delay_busy: int | None = Field(None, description="seconds before offering again after busy (10)")
+    delay_no_answer: int | None = Field(
+        None, description="seconds before offering again after no answer (10)"
+    )
+    delay_reject: int | None = Field(None, description="seconds before offering again after a reject (30)")
+
+
+class RecordingPolicyIn(BaseModel):
+    """Body of PUT /api/recording-policy."""
+
+    model_config = {"extra": "forbid"}
+    target: str = Field(
+        description="ext:101, group:sales, queue:support, or a routed public number +15550001000"
+    )
+    policy: str = Field(description="always, never or on_demand")
+
+
+class ScheduleIn(BaseModel):
+    """Body of PUT /api/schedules/{name}."""
+
+    model_config = {"extra": "forbid"}
+    timezone: str = "UTC"
+    open: str = Field(description="destination while open, e.g. group:sales")
+    closed: str = Field(description="destination while closed, e.g. voicemail:101")
+
+
+class HoursIn(BaseModel):
+    """Body of PUT /api/schedules/{name}/hours: [["mon-fri", "09:00-17:00"], ["sat", "10:00-14:00"]]."""
+
+    model_config = {"extra": "forbid"}
+    hours: list[tuple[str, str]]
+
+
+class HolidayIn(BaseModel):
+    """Body of POST /api/schedules/{name}/holidays."""
+
+    model_config = {"extra": "forbid"}
+    day: str = Field(description="YYYY-MM-DD")
+    name: str = ""
+
+
+class OverrideIn(BaseModel):
+    """Body of PUT /api/schedules/{name}/override."""
+
+    model_config = {"extra": "forbid"}
+    state: str = Field(description="open, closed or auto")
+
+
+class PolicyIn(BaseModel):
+    """Body of PUT /api/policy/anonymous."""
+
+    model_config = {"extra": "forbid"}
+    policy: str = Field(description="allow, busy, or a destination such as ext:101")
+
+
+class ForwardingIn(BaseModel):
+    """Body of PUT /api/extensions/{number}/forwarding/{condition}."""
+
+    model_config = {"extra": "forbid"}
+    destination: str = Field(description="e.g. ext:102, busy, hangup")
+    ring_seconds: int | None = Field(None, description="no_answer only: ring this long first")
