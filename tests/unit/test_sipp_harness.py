@@ -1,4 +1,4 @@
-"""asterisk.sipp without Asterisk: the message-log parser, and our scenarios run against each other on
+"""pbxtest.sipp without Asterisk: the message-log parser, and our scenarios run against each other on
 loopback. The stand-in "PBX" is sipp itself, running a phone_*.xml scenario behind a 401 digest challenge
 (written at test time), or a minimal registrar."""
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from asterisk import sipp
-from asterisk.sipp import (
+from pbxtest import sipp
+from pbxtest.sipp import (
     ANONYMOUS_FROM,
     CallResult,
     CarrierInvite,
@@ -27,6 +27,7 @@ from asterisk.sipp import (
     parse_message_log,
     place_call,
     place_carrier_call,
+    process,
     run_calls,
     summarize_calls,
 )
@@ -354,7 +355,7 @@ async def test_call_killed_on_timeout(tmp_path):
 @needs_sipp
 async def test_cancelled_run_kills_sipp(tmp_path):
     async with stand_in(tmp_path, challenged("answer")) as port:
-        proc = sipp._Sipp(tmp_path, "cancelled")
+        proc = sipp.SippProcess(tmp_path, "cancelled")
         args = proc.args(
             sipp.CALL_SCENARIOS["answered_wait_bye"],
             "127.0.0.1",
@@ -573,8 +574,8 @@ async def test_carrier_port_taken_is_retried(monkeypatch):
     holder.bind(("127.0.0.2", 0))
     taken = holder.getsockname()[1]
     picks = iter([taken])
-    real = sipp.free_udp_port
-    monkeypatch.setattr(sipp, "free_udp_port", lambda host="127.0.0.1": next(picks, None) or real(host))
+    real = process.free_udp_port
+    monkeypatch.setattr(process, "free_udp_port", lambda host="127.0.0.1": next(picks, None) or real(host))
     try:
         async with SippCarrier("busy") as carrier:
             assert carrier.port != taken
@@ -587,7 +588,7 @@ async def test_carrier_port_taken_is_retried(monkeypatch):
 @needs_sipp
 async def test_sipp_carrier_start_failure_raises(tmp_path, monkeypatch):
     (tmp_path / sipp.CARRIER_BEHAVIOURS["busy"]).write_text("<scenario><recv request=")  # broken XML
-    monkeypatch.setattr(sipp, "SCENARIO_DIR", tmp_path)
+    monkeypatch.setattr(process, "SCENARIO_DIR", tmp_path)
     with pytest.raises(SippError, match="exited before binding") as e:
         async with SippCarrier("busy"):
             pass
