@@ -34,6 +34,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy core
+	$(BIN)/lint-imports
 
 # Debian packages: python3-venv (to build the venv), sip-tester (sipp, for tests and bench).
 system-deps:
