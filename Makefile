@@ -5,6 +5,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 # Test workers: integration tests mostly wait on SIP timers, so more workers than cores pays off.
 JOBS   ?= 4
+# Benchmark options, e.g. `make bench BENCH_ARGS="--calls 10 --rounds 1"` for a quick run.
+BENCH_ARGS ?=
 APT    := DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Use-Pty=0
 
 .PHONY: up down test test-postgres unit bench lint system-deps venv asterisk clean
@@ -26,12 +28,13 @@ unit: venv
 	$(BIN)/python -m pytest -ra tests/unit tests/console
 
 bench: system-deps venv asterisk
-	$(BIN)/python -m bench.call_setup
+	$(BIN)/python -m bench.call_setup $(BENCH_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy core
+	$(BIN)/lint-imports
 
 # Debian packages: python3-venv (to build the venv), sip-tester (sipp, for tests and bench).
 system-deps:

@@ -21,10 +21,10 @@ from rich.console import Console
 from rich.table import Table
 
 from asterisk.installer import install, load
-from asterisk.sipp import SippPhone, run_calls
 from core.models import Extension
 from core.services.provisioning import endpoint_fields, sip_digest
 from pbx.lab import lab_pbx
+from pbxtest.sipp import SippPhone, run_calls
 
 CALLEE, CALLER, BASELINE_CALLER = "102", "101", "9101"
 PASSWORDS = {CALLER: "bench-101-pw", CALLEE: "bench-102-pw"}

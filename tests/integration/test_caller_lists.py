@@ -6,9 +6,9 @@ import contextlib
 
 import pytest
 
-from asterisk.sipp import SippCarrier, SippPhone, place_carrier_call
 from core.models import BlacklistEntry, EventRecord
 from core.services.auth import SYSTEM
+from pbxtest.sipp import SippCarrier, SippPhone, place_carrier_call
 from tests.integration.conftest import PASSWORDS
 
 pytestmark = pytest.mark.integration

@@ -9,8 +9,8 @@ import asyncio
 
 import pytest
 
-from asterisk.sipp import SippPhone, place_call
 from core.models import EventRecord
+from pbxtest.sipp import SippPhone, place_call
 from tests.integration.conftest import PASSWORDS
 
 pytestmark = pytest.mark.integration

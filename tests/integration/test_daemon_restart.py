@@ -19,13 +19,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from asterisk.sipp import SippPhone, place_call
 from core.db import database
 from core.events import EventBus
 from core.services import Services
 from core.services.auth import SYSTEM
 from pbx.instance import asterisk_instance
 from pbx.lab import free_tcp_port, lab_settings, settings_env
+from pbxtest.sipp import SippPhone, place_call
 from tests.integration.conftest import PASSWORDS
 
 pytestmark = pytest.mark.integration

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from asterisk.sipp import SippPhone, place_call
 from core.routing import decide_internal
+from pbxtest.sipp import SippPhone, place_call
 from tests.integration.conftest import PASSWORDS
 
 pytestmark = pytest.mark.integration

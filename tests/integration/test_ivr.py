@@ -8,8 +8,8 @@ import wave
 
 import pytest
 
-from asterisk.sipp import SippPhone, place_call
 from core.services.auth import SYSTEM
+from pbxtest.sipp import SippPhone, place_call
 from tests.integration.conftest import PASSWORDS
 
 pytestmark = pytest.mark.integration

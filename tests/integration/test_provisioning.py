@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
-from asterisk.sipp import SippPhone, place_call
 from core.errors import InvalidInput
 from core.models import Extension, Trunk
 from core.services.auth import SYSTEM
 from core.services.provisioning import sip_digest
+from pbxtest.sipp import SippPhone, place_call
 from tests.integration.conftest import PASSWORDS
 
 pytestmark = pytest.mark.integration

@@ -7,9 +7,9 @@ import asyncio
 
 import pytest
 
-from asterisk.sipp import SippCarrier, SippPhone, place_call
 from core.models import Recording
 from core.services.auth import SYSTEM
+from pbxtest.sipp import SippCarrier, SippPhone, place_call
 from tests.integration.conftest import PASSWORDS
 
 pytestmark = pytest.mark.integration

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from asterisk.sipp import SippPhone, place_call
 from core.models import EventRecord
 from core.services.auth import SYSTEM
+from pbxtest.sipp import SippPhone, place_call
 from tests.integration.conftest import PASSWORDS
 
 pytestmark = pytest.mark.integration

@@ -7,9 +7,9 @@ import wave
 
 import pytest
 
-from asterisk.sipp import SippPhone, place_call
 from core.models import Voicemail
 from core.services.auth import SYSTEM
+from pbxtest.sipp import SippPhone, place_call
 from tests.integration.conftest import PASSWORDS
 
 pytestmark = pytest.mark.integration

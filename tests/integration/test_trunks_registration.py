@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from asterisk.sipp import SippCarrier, SippPhone, place_call, place_carrier_call
 from core.services.auth import SYSTEM
+from pbxtest.sipp import SippCarrier, SippPhone, place_call, place_carrier_call
 from tests.integration.conftest import PASSWORDS
 
 pytestmark = pytest.mark.integration

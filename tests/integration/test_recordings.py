@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from asterisk.sipp import SippPhone, place_call
 from core.errors import PermissionDenied
 from core.models import Recording
 from core.services.auth import SYSTEM
+from pbxtest.sipp import SippPhone, place_call
 from tests.integration.conftest import PASSWORDS
 
 pytestmark = pytest.mark.integration

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from asterisk.sipp import SippCarrier, SippPhone, place_carrier_call
 from core.models import Call
 from core.services.auth import SYSTEM
+from pbxtest.sipp import SippCarrier, SippPhone, place_carrier_call
 from tests.integration.conftest import PASSWORDS
 
 pytestmark = pytest.mark.integration

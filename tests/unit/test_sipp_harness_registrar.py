@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from asterisk import sipp
-from asterisk.sipp import (
+from pbxtest import sipp
+from pbxtest.sipp import (
     CarrierRequest,
     SippCarrier,
     SippError,
