@@ -109,11 +109,11 @@ class Daemon:
 
     async def start_recording(self, call_id: str) -> str:
         """Record a call in progress (where its policy allows)."""
-        return await self.calls.start_recording(call_id)
+        return await self.calls.control.start_recording(call_id)
 
     async def stop_recording(self, call_id: str) -> None:
         """Stop recording a call in progress."""
-        await self.calls.stop_recording(call_id)
+        await self.calls.control.stop_recording(call_id)
 
     def live_queues(self) -> list[dict[str, Any]]:
         """Every queue's agents (what each is doing) and waiting callers."""

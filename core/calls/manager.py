@@ -17,15 +17,14 @@ from typing import Any
 
 from core.ari.client import AriClient, AriError
 from core.calls.adoption import Bridged, adopt, bridged_calls
+from core.calls.control import CallControl
 from core.calls.deps import CallDeps
 from core.calls.flow import BRIDGE_PREFIX, CHANNEL_PREFIX, CallFlow, Event
 from core.calls.live import CallTable, LiveCall
 from core.calls.queues import QueueBoard
 from core.calls.route import route_call
-from core.calls.steps.bridge import start_recording, stop_recording, talk_on
-from core.errors import PermissionDenied
+from core.calls.steps.bridge import talk_on
 from core.events import DomainEvent, QueueAgentLoggedIn, QueueAgentLoggedOut, QueueAgentPaused, QueueChanged
-from core.routing import RecordingPolicy
 from core.services.provisioning import ENDPOINT_EVENTS
 
 logger = logging.getLogger(__name__)
@@ -50,6 +49,7 @@ class CallManager:
     def __init__(self, deps: CallDeps) -> None:
         self.deps = deps
         self.table = CallTable()
+        self.control = CallControl(self.table)  # actions on live calls, by call id
         self.queues = QueueBoard(deps.lookups.queue, deps.directory.online, self.table.in_calls, deps.publish)
         self._recent_events: collections.deque[tuple[Any, ...]] = collections.deque(maxlen=64)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -156,18 +156,6 @@ class CallManager:
         self.table.show(flow.live)
         self._spawn(flow.run(talk_on, "adopted call"), f"adopted-{flow.caller_id}")
         return flow
-
-    # -- actions on live calls -------------------------------------------------------------------
-    async def start_recording(self, call_id: str) -> str:
-        """Record a call in progress, where its recording policy allows it (on demand or always)."""
-        flow = self.table.of_call(call_id)
-        if flow.policy is RecordingPolicy.NEVER:
-            raise PermissionDenied(f"call {call_id} may not be recorded: its recording policy is never")
-        return await start_recording(flow)
-
-    async def stop_recording(self, call_id: str) -> None:
-        """Stop recording a call in progress."""
-        await stop_recording(self.table.of_call(call_id))
 
     # -- connection lifecycle -------------------------------------------------------------------
     async def load_directory(self) -> None:
