@@ -3,7 +3,7 @@
 manager.py   Stasis entry points, the channel table, resync (and adoption.py: calls outliving a restart)
 deps.py      CallDeps: everything a call uses that core/calls does not own (lookups, reports, log, ARI)
 flow.py      one call's state and primitives, fail-safe; records.py its records, written in order
-route.py     the routing loop; steps/ what each decision does (dial, bridge, ivr, queue, voicemail)
+loop.py      the routing loop; steps/ what each decision does (dial, bridge, ivr, queue, voicemail)
 media.py     what the caller hears; queues.py the queues' live state; directory.py, live.py the views
 """
 

@@ -22,7 +22,7 @@ from core.calls.deps import CallDeps
 from core.calls.flow import BRIDGE_PREFIX, CHANNEL_PREFIX, CallFlow, Event
 from core.calls.live import CallTable, LiveCall
 from core.calls.queues import QueueBoard
-from core.calls.route import route_call
+from core.calls.loop import run_call
 from core.calls.steps.bridge import talk_on
 from core.events import DomainEvent, QueueAgentLoggedIn, QueueAgentLoggedOut, QueueAgentPaused, QueueChanged
 from core.services.provisioning import ENDPOINT_EVENTS
@@ -120,7 +120,7 @@ class CallManager:
     def _start(self, event: Event, dialled: str, inbound: bool) -> None:
         flow = CallFlow(self.deps, self.table, self.queues, event["channel"], dialled, inbound)
         self.table.own(flow.caller_id, flow)
-        self._spawn(flow.run(route_call), f"call-{flow.caller_id}")
+        self._spawn(flow.run(run_call), f"call-{flow.caller_id}")
 
     def _route_dialed(self, event: Event, args: list[str]) -> None:
         flow = self.table.get(event["channel"]["id"])

@@ -53,7 +53,7 @@ async def test_call_handler_exception_ends_that_call_only(pbx, monkeypatch):
             raise RuntimeError("injected routing failure")
         return decide_internal(caller, dialled, callee, online)
 
-    monkeypatch.setattr("core.calls.route.decide_internal", decide)
+    monkeypatch.setattr("core.calls.loop.decide_internal", decide)
     async with SippPhone("102", PASSWORDS["102"], pbx.sip_port, "answer"):
         # a healthy call is up while another one fails
         healthy = asyncio.create_task(

@@ -52,7 +52,7 @@ from core.routing import (
 from core.routing.destinations import Destination, DestinationKind
 
 
-async def route_call(flow: CallFlow) -> None:
+async def run_call(flow: CallFlow) -> None:
     """Follow the routing decisions (and forwards) until the call is answered and over, or refused."""
     flow.calls.show(flow.live)
     # The records are written alongside routing, not before it: set-up time is what callers feel.
