@@ -21,8 +21,8 @@ from core.calls.control import CallControl
 from core.calls.deps import CallDeps
 from core.calls.flow import BRIDGE_PREFIX, CHANNEL_PREFIX, CallFlow, Event
 from core.calls.live import CallTable, LiveCall
-from core.calls.queues import QueueBoard
 from core.calls.loop import run_call
+from core.calls.queues import QueueBoard
 from core.calls.steps.bridge import talk_on
 from core.events import DomainEvent, QueueAgentLoggedIn, QueueAgentLoggedOut, QueueAgentPaused, QueueChanged
 from core.services.provisioning import ENDPOINT_EVENTS
