@@ -14,15 +14,15 @@ import uvicorn
 
 from core.api import create_app
 from core.ari import AriClient, AriSupervisor
-from core.calls import CallManager
+from core.calls import CallDeps, CallManager
 from core.config import Settings
 from core.db import database
 from core.events import EventBus
 from core.jobs import Jobs
 from core.services import Services
+from core.services.call_lookups import CallLookupService
 from core.services.calls import CallLog
 from core.services.provisioning import Provisioner
-from core.services.validation import number_owner
 
 logger = logging.getLogger(__name__)
 
@@ -48,22 +48,17 @@ class Daemon:
         self.security = services.security
         self.call_log = CallLog(self.bus, node=socket.gethostname())
         self.jobs = Jobs()
+        lookups = CallLookupService(services)
         self.calls = CallManager(
-            self.call_log,
-            settings.calls,
-            settings.asterisk.app,
-            caller_lists=self.caller_lists.lists,
-            blacklist_hit=self.caller_lists.record_hit,
-            group=self.groups.info,
-            group_started=self.groups.started,
-            recording_done=self.recordings.index,
-            voicemail_done=self.recordings.index_voicemail,
-            schedule=services.schedules.info,
-            recording_format=settings.recording.format,
-            ivr=self.ivrs.info,
-            queue=self.queues.info,
-            number_owner=number_owner,
-            publish=self.bus.publish,
+            CallDeps(
+                settings=settings.calls,
+                log=self.call_log,
+                lookups=lookups,
+                reports=lookups,
+                publish=self.bus.publish,
+                app=settings.asterisk.app,
+                recording_format=settings.recording.format,
+            )
         )
         self.ari = AriSupervisor(
             settings.asterisk,
@@ -114,11 +109,11 @@ class Daemon:
 
     async def start_recording(self, call_id: str) -> str:
         """Record a call in progress (where its policy allows)."""
-        return await self.calls.start_recording(call_id)
+        return await self.calls.control.start_recording(call_id)
 
     async def stop_recording(self, call_id: str) -> None:
         """Stop recording a call in progress."""
-        await self.calls.stop_recording(call_id)
+        await self.calls.control.stop_recording(call_id)
 
     def live_queues(self) -> list[dict[str, Any]]:
         """Every queue's agents (what each is doing) and waiting callers."""

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.ari.client import AriClient, AriError
 from core.models import Call, CallLeg
+from core.services.calls import CallLog
 
 if TYPE_CHECKING:
     from core.calls.manager import CallManager
@@ -39,7 +40,9 @@ def answered_number(leg: CallLeg) -> str:
     return leg.endpoint.rsplit("/", 1)[-1]
 
 
-async def bridged_calls(bridges: list[Event], live: set[str], prefix: str) -> tuple[list[Bridged], list[str]]:
+async def bridged_calls(
+    log: CallLog, bridges: list[Event], live: set[str], prefix: str
+) -> tuple[list[Bridged], list[str]]:
     """Of our bridges no flow owns: the calls that can be adopted, and the bridges that cannot."""
     adoptable, stale = [], []
     for bridge in bridges:
@@ -47,8 +50,8 @@ async def bridged_calls(bridges: list[Event], live: set[str], prefix: str) -> tu
         if not bridge_id.startswith(prefix):
             continue
         members = {str(c) for c in bridge.get("channels") or []} & live
-        call = await Call.get_or_none(call_id=bridge_id.removeprefix(prefix), ended_at=None)
-        legs = await CallLeg.filter(call_id=call.call_id, ended_at=None) if call else []
+        record = await log.open_call(bridge_id.removeprefix(prefix))
+        call, legs = record if record is not None else (None, [])
         by_channel = {leg.channel_id: leg for leg in legs}
         callers = [by_channel[c] for c in members if c in by_channel and by_channel[c].role == "caller"]
         callees = [by_channel[c] for c in members if c in by_channel and by_channel[c].role == "callee"]
@@ -68,7 +71,9 @@ async def confirm_alive(manager: CallManager, client: AriClient, channel_ids: se
     for channel_id in channel_ids - existing:
         flow = manager.flow_of_channel(channel_id)
         if flow is not None:
-            flow.queue.put_nowait({"type": "ChannelDestroyed", "channel": {"id": channel_id}, "resync": True})
+            flow.events.put_nowait(
+                {"type": "ChannelDestroyed", "channel": {"id": channel_id}, "resync": True}
+            )
 
 
 async def adopt(

@@ -163,6 +163,13 @@ class CallLog:
             )
         )
 
+    async def open_call(self, call_id: str) -> tuple[Call, list[CallLeg]] | None:
+        """A call whose record is still open, with its open legs (None when it has ended or never was)."""
+        call = await Call.get_or_none(call_id=call_id, ended_at=None)
+        if call is None:
+            return None
+        return call, list(await CallLeg.filter(call_id=call.call_id, ended_at=None))
+
     async def close_interrupted(self, in_progress: Container[str] = ()) -> int:
         """Calls left open by a daemon that stopped mid-call, and not taken over, were interrupted: their
         open legs and the call are closed as such. `in_progress` holds the call ids being followed now;

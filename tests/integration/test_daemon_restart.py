@@ -174,6 +174,9 @@ async def test_a_call_still_ringing_when_the_daemon_crashed_is_ended_and_its_rec
         async with asyncio.timeout(15):
             while not [c for c in await daemon.live_calls() if c["state"] == "ringing"]:
                 await asyncio.sleep(0.1)
+            # the legs are written alongside the ringing: the crash comes once they are on disk
+            while len((await daemon.api.get("calls", params={"limit": 5})).json()[0]["legs"]) < 2:
+                await asyncio.sleep(0.1)
         daemon.kill()
         await asyncio.sleep(1)
         daemon.start()

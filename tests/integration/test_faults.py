@@ -53,7 +53,7 @@ async def test_call_handler_exception_ends_that_call_only(pbx, monkeypatch):
             raise RuntimeError("injected routing failure")
         return decide_internal(caller, dialled, callee, online)
 
-    monkeypatch.setattr(pbx.daemon.calls, "decide", decide)
+    monkeypatch.setattr("core.calls.loop.decide_internal", decide)
     async with SippPhone("102", PASSWORDS["102"], pbx.sip_port, "answer"):
         # a healthy call is up while another one fails
         healthy = asyncio.create_task(
@@ -100,7 +100,7 @@ async def test_calls_left_by_a_previous_daemon_are_ended_at_resync(pbx, monkeypa
     )
     async with asyncio.timeout(10):
         while not [
-            c for c in await pbx.daemon.ari.client.list_channels() if c["id"] not in pbx.daemon.calls._flows
+            c for c in await pbx.daemon.ari.client.list_channels() if c["id"] not in pbx.daemon.calls.table
         ]:
             await asyncio.sleep(0.1)
     await pbx.daemon.calls.resync(pbx.daemon.ari.client)

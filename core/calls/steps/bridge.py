@@ -1,0 +1,92 @@
+"""An answered call: the caller and the callee bridged, recorded where the policy says, until one leaves."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import UTC, datetime
+
+from core.ari.client import AriError, ChannelGone
+from core.calls.flow import BRIDGE_PREFIX, GONE, CallFlow, Event, channel_of
+from core.errors import DomainError
+from core.routing import Disposition, RecordingPolicy
+
+logger = logging.getLogger(__name__)
+
+
+class CallNotUp(DomainError):
+    """The call is not (or no longer) answered."""
+
+
+async def bridge(flow: CallFlow, callee: str, answered_by: str) -> None:
+    """Both sides are answered: bridge them and stay until one hangs up."""
+    flow.bridge_id = f"{BRIDGE_PREFIX}{flow.live.call_id}"
+    await flow.client.create_bridge(flow.bridge_id)
+    left: Event | None = None
+    try:
+        await flow.client.add_to_bridge(flow.bridge_id, [flow.caller_id, callee])
+    except AriError:
+        # one side hung up in the instant between the answer and the bridge: the caller had its
+        # 200 OK, so the call was answered, and ended by whoever left
+        left = await flow.leaving((flow.caller_id, callee))
+        if left is None:
+            raise
+    flow.policy = flow.recording_policy(answered_by)
+    flow.live.state, flow.live.answered_at = "up", datetime.now(UTC)
+    flow.queues.refresh()  # the callee (and an internal caller) are now busy for queues
+    if flow.policy is RecordingPolicy.ALWAYS and left is None:
+        try:
+            await start_recording(flow)
+        except AriError:  # the call goes on; losing a recording must not lose the call
+            logger.exception("call %s: could not start recording", flow.live.call_id)
+    records = flow.records
+    await flow.deps.log.answered(
+        await records.settled(),
+        [await records.leg(flow.caller_id), await records.leg(callee)],
+        await records.leg(callee),
+        at=flow.live.answered_at,
+    )
+    await talk(flow, callee, left)
+
+
+async def talk(flow: CallFlow, callee: str, left: Event | None = None) -> None:
+    """The bridged call goes on until one side hangs up (`left`, if it already has): then the other is
+    hung up, the bridge (and its recording) ends and the records are closed."""
+    event = left
+    while event is None:
+        candidate = await flow.events.get()
+        if channel_of(candidate) in (flow.caller_id, callee) and candidate["type"] in GONE:
+            event = candidate
+    chan = str(channel_of(event))
+    other = callee if chan == flow.caller_id else flow.caller_id
+    await flow.hangup_quietly(other)
+    await flow.records.end_leg(chan, Disposition.ANSWERED.value, await flow.cause_of(chan, event))
+    await flow.records.end_leg(other, Disposition.ANSWERED.value, 16)
+    await flow.destroy_bridge()  # ends the recording too
+    call = await flow.records.finish(Disposition.ANSWERED)
+    if flow.recording_name:
+        await flow.deps.reports.recording_done(call, flow.recording_name)
+
+
+async def talk_on(flow: CallFlow) -> None:
+    """An adopted call: go on until one side hangs up."""
+    assert flow.callee_id is not None
+    await talk(flow, flow.callee_id)
+
+
+async def start_recording(flow: CallFlow) -> str:
+    """Record the bridged call (idempotent); returns the recording's name."""
+    if flow.bridge_id is None or flow.live.state != "up":
+        raise CallNotUp(f"call {flow.live.call_id} is not answered")
+    if flow.recording_name is None:
+        name = f"{flow.live.call_id}"
+        await flow.client.record_bridge(flow.bridge_id, name, flow.deps.recording_format)
+        flow.recording_name = name
+    return flow.recording_name
+
+
+async def stop_recording(flow: CallFlow) -> None:
+    """Stop recording now (the file is indexed when the call ends)."""
+    if flow.recording_name is not None:
+        with contextlib.suppress(ChannelGone):
+            await flow.client.stop_recording(flow.recording_name)
