@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from core.ari.client import AriClient, AriError
-from core.models import Call, CallLeg
-from core.services.calls import CallLog
 
 if TYPE_CHECKING:
     from core.calls.manager import CallManager
+    from core.models import Call, CallLeg
+    from core.services.calls import CallLog
 
 logger = logging.getLogger(__name__)
 

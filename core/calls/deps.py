@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from core.ari.client import AriClient, AriError
 from core.calls.directory import Directory
 from core.config import CallSettings
 from core.events import DomainEvent
-from core.models import Call
 from core.routing import CallerLists, ExtensionInfo, GroupInfo, RingGroup, ScheduleInfo, TrunkInfo
 from core.routing.destinations import Destination
 from core.routing.ivr import IvrInfo
 from core.routing.queues import QueueInfo
 from core.services.calls import CallLog
+
+if TYPE_CHECKING:
+    from core.models import Call
 
 
 @dataclass(frozen=True)

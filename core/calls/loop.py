@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from core.calls.flow import CallFlow
 from core.calls.media import refuse
@@ -18,7 +19,6 @@ from core.calls.steps.dial import dial, ring_group
 from core.calls.steps.ivr import ivr
 from core.calls.steps.queue import queue
 from core.calls.steps.voicemail import voicemail
-from core.models import Call
 from core.routing import (
     REFUSALS,
     Blocked,
@@ -50,6 +50,9 @@ from core.routing import (
     to_e164,
 )
 from core.routing.destinations import Destination, DestinationKind
+
+if TYPE_CHECKING:
+    from core.models import Call
 
 
 async def run_call(flow: CallFlow) -> None:
@@ -204,7 +207,7 @@ def place(dest: Destination) -> str:
 
 
 # -- what the call's record says about the way it took ------------------------------------------------
-Write = Callable[[Call], Awaitable[None]]
+Write = Callable[["Call"], Awaitable[None]]
 
 
 def _blocked(flow: CallFlow, blocked: Blocked) -> Write:

@@ -11,12 +11,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from core.models import Call, CallLeg
 from core.routing import Disposition
-from core.services.calls import CallLog
 
+if TYPE_CHECKING:
+    from core.models import Call, CallLeg
+    from core.services.calls import CallLog
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 

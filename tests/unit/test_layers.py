@@ -53,6 +53,7 @@ def test_the_contracts_say_what_design_md_says():
     assert sources == {"core.routing"} and {"tortoise", "asyncari", "httpx", "aiohttp", "sqlite3"} <= io
     assert {"socket", "asyncio", "subprocess"} <= io
     assert not CONTRACTS["routing-no-io"].get("allow_indirect_imports", False)
+    assert forbidden("calls-no-orm") == ({"core.calls"}, {"core.models", "tortoise"})
     assert forbidden("console-no-core") == ({"console"}, {"core"})
     assert forbidden("product-no-test-tooling") == (PRODUCT, {TEST_TOOLING})
 

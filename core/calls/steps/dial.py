@@ -7,12 +7,12 @@ import logging
 import math
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from core.ari.client import AriError, ChannelGone
 from core.calls.flow import CHANNEL_PREFIX, CallFlow, Target, channel_of
 from core.calls.media import connect_caller, playback_finished, ring_caller
 from core.calls.steps.bridge import bridge
-from core.models import Call
 from core.routing import (
     REFUSALS,
     DialExtension,
@@ -25,6 +25,8 @@ from core.routing import (
 )
 from core.services.provisioning import sip_host, trunk_endpoint_id
 
+if TYPE_CHECKING:
+    from core.models import Call
 logger = logging.getLogger(__name__)
 
 
