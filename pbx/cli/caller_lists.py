@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from pbx.cli.backend import via_daemon_or_local
-from pbx.cli.common import as_dict, dicts, out, seg, settings
+from pbx.cli.common import as_dict, dicts, moment, out, seg, settings
 
 blacklist_app = typer.Typer(
     help="Callers whose calls are not processed (they hear busy); also the anonymous-caller policy.",
@@ -57,7 +57,7 @@ def blacklist_list() -> None:
     )
     table = Table("number or prefix", "hits", "last hit", "note")
     for r in dicts(rows):
-        last = (r["last_hit_at"] or "")[:19].replace("T", " ")
+        last = moment(r["last_hit_at"])
         table.add_row(r["pattern"] + ("…" if r["is_prefix"] else ""), str(r["hits"]), last, r["note"])
     out.print(table)
 

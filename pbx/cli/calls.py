@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from pbx.cli.backend import in_database
-from pbx.cli.common import out, settings
+from pbx.cli.common import moment, out, settings
 
 
 def calls(last: Annotated[int, typer.Option("--last", min=1, max=1000, help="how many")] = 20) -> None:
@@ -17,7 +17,7 @@ def calls(last: Annotated[int, typer.Option("--last", min=1, max=1000, help="how
     table = Table("started", "caller", "callee", "disposition", "SIP", "duration", "call id")
     for c in rows:
         table.add_row(
-            c["started_at"][:19].replace("T", " "),
+            moment(c["started_at"]),
             c["caller"],
             c["callee"],
             c["disposition"],

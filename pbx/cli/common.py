@@ -36,6 +36,11 @@ def dicts(rows: Any) -> list[dict[str, Any]]:
     return [as_dict(row) for row in rows]
 
 
+def moment(value: Any) -> str:
+    """A time as the tables show it, to the second: `2025-01-31 09:00:00` ("" for none)."""
+    return str(value or "")[:19].replace("T", " ")
+
+
 def seg(text: str) -> str:
     """A path segment for the API: IVR keys * and # and the + of remote agents survive the URL."""
     return quote(text, safe="")

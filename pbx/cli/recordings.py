@@ -9,7 +9,7 @@ from rich.table import Table
 
 from pbx import daemon_api
 from pbx.cli.backend import via_daemon_or_local
-from pbx.cli.common import dicts, out, seg, settings
+from pbx.cli.common import dicts, moment, out, seg, settings
 
 record_app = typer.Typer(
     help="Call recording: policies, recordings, on-demand recording.", no_args_is_help=True
@@ -30,7 +30,7 @@ def voicemail(
     table = Table("left at", "mailbox", "from", "length", "file")
     for r in dicts(rows):
         table.add_row(
-            r["created_at"][:19].replace("T", " "),
+            moment(r["created_at"]),
             r["mailbox"],
             r["caller"],
             f"{r['duration']:.1f}s",
@@ -70,7 +70,7 @@ def record_list(call_id: Annotated[str | None, typer.Option("--call", help="only
     table = Table("recorded", "call id", "duration", "size", "file")
     for r in dicts(rows):
         table.add_row(
-            r["created_at"][:19].replace("T", " "),
+            moment(r["created_at"]),
             r["call_id"],
             f"{r['duration']:.1f}s",
             f"{r['size'] // 1024} KiB",

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from pbx.cli.backend import via_daemon_or_local
-from pbx.cli.common import dicts, out, seg, settings
+from pbx.cli.common import dicts, moment, out, seg, settings
 
 security_app = typer.Typer(
     help="Protection against SIP password guessing: banned addresses.", no_args_is_help=True
@@ -24,7 +24,7 @@ def security_bans() -> None:
     )
     table = Table("address", "banned until (UTC)", "failures", "numbers tried")
     for r in dicts(rows):
-        until = str(r["until"])[:19].replace("T", " ")
+        until = moment(r["until"])
         table.add_row(r["address"], until, str(r["failures"]), ", ".join(r["numbers"]))
     out.print(table)
 
