@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import BlacklistEntry, Call, PolicySetting, WhitelistEntry
-from core.routing import CallerLists
+from core.routing.caller_lists import CallerLists
 from core.routing.destinations import Destination, parse_destination
 from core.services.auth import Actor, AuthService
 from core.services.validation import given, routable_destination, validate_e164

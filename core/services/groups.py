@@ -10,8 +10,9 @@ from tortoise.transactions import in_transaction
 
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Extension, Group, GroupMember
-from core.routing import GroupInfo, GroupMemberInfo, RingGroup, RingStrategy
+from core.routing.decisions import RingGroup
 from core.routing.destinations import DestinationKind, parse_destination
+from core.routing.groups import GroupInfo, GroupMemberInfo, RingStrategy
 from core.services.auth import Actor, AuthService
 from core.services.extensions import validate_number
 from core.services.validation import given, refuse_if_used, routable_destination

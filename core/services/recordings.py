@@ -13,7 +13,7 @@ from pathlib import Path
 from core.errors import InvalidInput
 from core.events import EventBus, ExtensionUpdated, RecordingSaved, VoicemailLeft
 from core.models import Call, Extension, Group, InboundRoute, Queue, Recording, Voicemail
-from core.routing import RecordingPolicy
+from core.routing.recording import RecordingPolicy
 from core.services.auth import Actor, AuthService
 from core.services.extensions import extension_event, validate_number
 from core.services.validation import validate_e164

@@ -13,8 +13,8 @@ from tortoise.transactions import in_transaction
 from core.errors import Conflict, InvalidInput, NotFound
 from core.events import EventBus, ScheduleChanged
 from core.models import Schedule, ScheduleHoliday, ScheduleWindow
-from core.routing import WEEKDAYS, OpeningWindow, ScheduleInfo, schedule_is_open
 from core.routing.destinations import parse_destination
+from core.routing.schedules import WEEKDAYS, OpeningWindow, ScheduleInfo, schedule_is_open
 from core.services.auth import Actor, AuthService
 from core.services.validation import given, routable_destination
 

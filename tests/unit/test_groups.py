@@ -5,8 +5,9 @@ import pytest
 from core.errors import Conflict, InvalidInput, NotFound
 from core.events import EventBus
 from core.models import AuditEntry
-from core.routing import RingGroup, RingStep, RingStrategy
+from core.routing.decisions import RingGroup, RingStep
 from core.routing.destinations import parse_destination
+from core.routing.groups import RingStrategy
 from core.services.auth import Actor, AuthService
 from core.services.extensions import ExtensionService
 from core.services.groups import GroupService
