@@ -12,8 +12,7 @@ from tortoise.transactions import in_transaction
 
 from core.ari.client import AriError
 from core.errors import Conflict, InvalidInput, NotFound
-from core.events import EventBus, ExtensionAdded, ExtensionRemoved, ExtensionUpdated
-from core.events.types import ExtensionEvent
+from core.events import EventBus, ExtensionAdded, ExtensionEvent, ExtensionRemoved, ExtensionUpdated
 from core.models import Extension
 from core.routing.outbound import OutboundPermission
 from core.services.auth import Actor, AuthService
