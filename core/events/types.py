@@ -215,7 +215,8 @@ class SecurityAlert(DomainEvent):
 
 class SecurityBanLifted(DomainEvent):
     """The ban of `address` was lifted (`reason` expired, or by hand by `actor`): it may authenticate
-    again."""
+    again. Lifted by hand while Asterisk was away, it is announced once more (expired) when Asterisk has
+    dropped its ACL."""
 
     type: Literal["SecurityBanLifted"] = "SecurityBanLifted"
     address: str

@@ -19,7 +19,7 @@ ADMIN = Actor("alice", "admin", "cli")
 async def groups(db):
     for number in ("101", "102", "103", "104", "105"):
         await ExtensionService(AuthService(), EventBus()).add(ADMIN, number)
-    return GroupService(AuthService())
+    return GroupService(AuthService(), EventBus())
 
 
 async def test_create_fill_and_read_a_group(groups):
