@@ -2,9 +2,8 @@
 
 import pytest
 
-from core.routing import to_e164
 from core.routing.decisions import REFUSALS, DialExternal, Disposition, TrunkInfo
-from core.routing.destinations import parse_destination
+from core.routing.destinations import parse_destination, to_e164
 from core.routing.forwarding import ExtensionInfo
 from core.routing.outbound import (
     OutboundPermission,
