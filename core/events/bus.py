@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 
-from core.events.types import DomainEvent
+from core.events.base import DomainEvent
 from core.models import EventRecord
 
 logger = logging.getLogger(__name__)

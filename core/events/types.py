@@ -1,24 +1,33 @@
-"""The events core publishes. Names are past tense; every event is JSON-serialisable."""
+"""The events core publishes. Names are past tense; every event is JSON-serialisable.
+
+Call events and the live state of schedules, queues and security are here; changes to the configuration
+are in core.events.changes.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class DomainEvent(BaseModel):
-    """Base of all events. `id` is the persisted row id, set when published."""
-
-    type: str
-    id: int | None = None
-    at: datetime = Field(default_factory=_now)
-    call_scoped: ClassVar[bool] = False
+from core.events.base import DomainEvent
+from core.events.changes import (
+    AnonymousPolicyChanged,
+    BlacklistChanged,
+    ExtensionAdded,
+    ExtensionRemoved,
+    ExtensionUpdated,
+    ForwardingChanged,
+    GroupChanged,
+    IvrMenuChanged,
+    QueueChanged,
+    RecordingPolicyChanged,
+    RouteChanged,
+    ScheduleSettingsChanged,
+    TrunkChanged,
+    WhitelistChanged,
+)
 
 
 class _CallEvent(DomainEvent):
@@ -91,6 +100,18 @@ class VoicemailLeft(_CallEvent):
     duration: float
 
 
+class RecordingDeleted(DomainEvent):
+    """A recording of call `call_id` was deleted, file and index row (`reason` retention: it was older
+    than recording.retention_days)."""
+
+    type: Literal["RecordingDeleted"] = "RecordingDeleted"
+    call_id: str
+    name: str
+    path: str
+    reason: str
+    actor: str
+
+
 class CallAnswered(_CallEvent):
     """The callee answered and both sides are bridged."""
 
@@ -105,44 +126,6 @@ class CallEnded(_CallEvent):
     disposition: str
     duration: float = 0.0
     sip_code: int | None = None
-
-
-class ExtensionEvent(DomainEvent):
-    """What an internal number now is (base of the extension events)."""
-
-    number: str
-    name: str = ""
-    enabled: bool = True
-    dnd: bool = False
-    outbound: str = "national"
-    external_caller_id: str | None = None
-    recording: str = "never"
-
-
-class ExtensionAdded(ExtensionEvent):
-    """An internal number was created."""
-
-    type: Literal["ExtensionAdded"] = "ExtensionAdded"
-
-
-class ExtensionUpdated(ExtensionEvent):
-    """An internal number was changed."""
-
-    type: Literal["ExtensionUpdated"] = "ExtensionUpdated"
-
-
-class ExtensionRemoved(ExtensionEvent):
-    """An internal number was deleted."""
-
-    type: Literal["ExtensionRemoved"] = "ExtensionRemoved"
-
-
-class ForwardingChanged(DomainEvent):
-    """The forwarding rules of an internal number changed; `rules` is the complete new set."""
-
-    type: Literal["ForwardingChanged"] = "ForwardingChanged"
-    number: str
-    rules: dict[str, dict[str, str | int | None]]  # condition → {"destination", "ring_seconds"}
 
 
 class ScheduleChanged(DomainEvent):
@@ -211,14 +194,6 @@ class QueueAgentPaused(DomainEvent):
     paused: bool
 
 
-class QueueChanged(DomainEvent):
-    """A queue's settings or agents changed, or it was removed (`removed`)."""
-
-    type: Literal["QueueChanged"] = "QueueChanged"
-    queue: str
-    removed: bool = False
-
-
 class SecurityAlert(DomainEvent):
     """Someone is guessing SIP passwords.
 
@@ -238,6 +213,17 @@ class SecurityAlert(DomainEvent):
     until: datetime | None = None
 
 
+class SecurityBanLifted(DomainEvent):
+    """The ban of `address` was lifted (`reason` expired, or by hand by `actor`): it may authenticate
+    again. Lifted by hand while Asterisk was away, it is announced once more (expired) when Asterisk has
+    dropped its ACL."""
+
+    type: Literal["SecurityBanLifted"] = "SecurityBanLifted"
+    address: str
+    reason: str
+    actor: str
+
+
 AnyEvent = Annotated[
     CallStarted
     | CallRinging
@@ -247,6 +233,7 @@ AnyEvent = Annotated[
     | CallAnswered
     | RecordingSaved
     | VoicemailLeft
+    | RecordingDeleted
     | CallEnded
     | ExtensionAdded
     | ExtensionUpdated
@@ -260,7 +247,17 @@ AnyEvent = Annotated[
     | QueueAgentLoggedOut
     | QueueAgentPaused
     | QueueChanged
-    | SecurityAlert,
+    | TrunkChanged
+    | RouteChanged
+    | BlacklistChanged
+    | WhitelistChanged
+    | AnonymousPolicyChanged
+    | GroupChanged
+    | IvrMenuChanged
+    | ScheduleSettingsChanged
+    | RecordingPolicyChanged
+    | SecurityAlert
+    | SecurityBanLifted,
     Field(discriminator="type"),
 ]
 _adapter: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)

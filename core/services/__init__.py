@@ -47,10 +47,10 @@ class Services:
             auth=auth,
             extensions=ExtensionService(auth, bus, provisioner, country),
             forwarding=ForwardingService(auth, bus, country),
-            trunks=TrunkService(auth, provisioner, country),
-            caller_lists=CallerListService(auth, country),
-            groups=GroupService(auth, country),
-            ivrs=IvrService(auth, settings.sounds_dir, country),
+            trunks=TrunkService(auth, bus, provisioner, country),
+            caller_lists=CallerListService(auth, bus, country),
+            groups=GroupService(auth, bus, country),
+            ivrs=IvrService(auth, bus, settings.sounds_dir, country),
             queues=QueueService(auth, bus, country),
             recordings=RecordingService(
                 auth, bus, settings.recordings_dir, settings.recording.format, country

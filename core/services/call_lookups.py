@@ -9,19 +9,15 @@ from __future__ import annotations
 
 from core.calls.deps import InboundRouteInfo
 from core.models import Call, Extension, InboundRoute, Queue, Trunk
-from core.routing import (
-    CallerLists,
-    ExtensionInfo,
-    GroupInfo,
-    OutboundPermission,
-    RingGroup,
-    ScheduleInfo,
-    TrunkInfo,
-    forward_rules,
-)
+from core.routing.caller_lists import CallerLists
+from core.routing.decisions import RingGroup, TrunkInfo
 from core.routing.destinations import Destination, parse_destination
+from core.routing.forwarding import ExtensionInfo, forward_rules
+from core.routing.groups import GroupInfo
 from core.routing.ivr import IvrInfo
+from core.routing.outbound import OutboundPermission
 from core.routing.queues import QueueInfo
+from core.routing.schedules import ScheduleInfo
 from core.services import Services
 from core.services.validation import number_owner
 

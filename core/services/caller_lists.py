@@ -11,8 +11,9 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from core.errors import Conflict, InvalidInput, NotFound
+from core.events import AnonymousPolicyChanged, BlacklistChanged, EventBus, WhitelistChanged
 from core.models import BlacklistEntry, Call, PolicySetting, WhitelistEntry
-from core.routing import CallerLists
+from core.routing.caller_lists import CallerLists
 from core.routing.destinations import Destination, parse_destination
 from core.services.auth import Actor, AuthService
 from core.services.validation import given, routable_destination, validate_e164
@@ -96,10 +97,11 @@ def _note(note: str) -> str:
 
 
 class CallerListService:
-    """Who may call, and how particular callers are handled. Every change is audited."""
+    """Who may call, and how particular callers are handled. Every change is audited and published."""
 
-    def __init__(self, auth: AuthService, country: str = "US") -> None:
+    def __init__(self, auth: AuthService, bus: EventBus, country: str = "US") -> None:
         self._auth = auth
+        self._bus = bus
         self._country = country  # how national forms of numbers are read
 
     # -- blacklist ------------------------------------------------------------------------------
@@ -146,6 +148,9 @@ class CallerListService:
                 await self._auth.audit(actor, "blacklist.add", pattern, detail)
         except IntegrityError:
             raise Conflict(f"{pattern} is on the blacklist already") from None
+        await self._bus.publish(
+            BlacklistChanged(action="added", actor=actor.name, pattern=pattern, prefix=prefix, note=note)
+        )
         return BlockedView(pattern, prefix, note, 0, None, would_have_blocked=blocked)
 
     async def would_have_blocked(self, pattern: str, prefix: bool) -> int:
@@ -178,6 +183,11 @@ class CallerListService:
                 raise NotFound(f"{number} is not on the blacklist")
             await entry.delete()
             await self._auth.audit(actor, "blacklist.remove", entry.pattern)
+        await self._bus.publish(
+            BlacklistChanged(
+                action="removed", actor=actor.name, pattern=entry.pattern, prefix=entry.is_prefix
+            )
+        )
 
     async def record_hit(self, pattern: str) -> None:
         """Count a blocked call against the entry that blocked it."""
@@ -201,9 +211,18 @@ class CallerListService:
         note = _note(note)
         await self._auth.authorize(actor, "extensions.write", f"whitelist:{number}")
         async with in_transaction():
-            await WhitelistEntry.filter(number=number).delete()
+            replaced = await WhitelistEntry.filter(number=number).delete()
             await WhitelistEntry.create(number=number, destination=rule, note=note)
             await self._auth.audit(actor, "whitelist.set", number, {"destination": rule, "note": note})
+        await self._bus.publish(
+            WhitelistChanged(
+                action="updated" if replaced else "added",
+                actor=actor.name,
+                number=number,
+                destination=rule,
+                note=note,
+            )
+        )
         return WhitelistView(number, rule, note)
 
     async def disallow(self, actor: Actor, number: str) -> None:
@@ -214,6 +233,7 @@ class CallerListService:
             if not await WhitelistEntry.filter(number=number).delete():
                 raise NotFound(f"{number} is not on the whitelist")
             await self._auth.audit(actor, "whitelist.remove", number)
+        await self._bus.publish(WhitelistChanged(action="removed", actor=actor.name, number=number))
 
     # -- anonymous callers ----------------------------------------------------------------------
     async def anonymous_policy(self, actor: Actor) -> str:
@@ -232,6 +252,7 @@ class CallerListService:
         async with in_transaction():
             await PolicySetting.update_or_create(defaults={"value": value}, key=ANONYMOUS_POLICY)
             await self._auth.audit(actor, "policy.anonymous", value)
+        await self._bus.publish(AnonymousPolicyChanged(action="updated", actor=actor.name, policy=value))
         return value
 
     # -- for the call router --------------------------------------------------------------------

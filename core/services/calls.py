@@ -18,7 +18,7 @@ from core.events import (
     EventBus,
 )
 from core.models import Call, CallLeg
-from core.routing import Disposition
+from core.routing.decisions import Disposition
 from core.services.auth import Actor, AuthService
 
 

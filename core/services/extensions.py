@@ -12,10 +12,9 @@ from tortoise.transactions import in_transaction
 
 from core.ari.client import AriError
 from core.errors import Conflict, InvalidInput, NotFound
-from core.events import EventBus, ExtensionAdded, ExtensionRemoved, ExtensionUpdated
-from core.events.types import ExtensionEvent
+from core.events import EventBus, ExtensionAdded, ExtensionEvent, ExtensionRemoved, ExtensionUpdated
 from core.models import Extension
-from core.routing import OutboundPermission
+from core.routing.outbound import OutboundPermission
 from core.services.auth import Actor, AuthService
 from core.services.passwords import generate_password, validate_password
 from core.services.provisioning import CALLER_NAME_MAX_BYTES, Provisioner, sip_digest

@@ -9,7 +9,7 @@ from tortoise.transactions import in_transaction
 from core.errors import Conflict, InvalidInput, NotFound
 from core.events import EventBus, ExtensionUpdated, ForwardingChanged
 from core.models import Extension, ForwardingRule
-from core.routing import ForwardCondition
+from core.routing.decisions import ForwardCondition
 from core.routing.destinations import DestinationKind
 from core.services.auth import Actor, AuthService
 from core.services.extensions import extension_event, validate_number

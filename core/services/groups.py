@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 from tortoise.transactions import in_transaction
 
 from core.errors import Conflict, InvalidInput, NotFound
+from core.events import EventBus, GroupChanged
 from core.models import Extension, Group, GroupMember
-from core.routing import GroupInfo, GroupMemberInfo, RingGroup, RingStrategy
+from core.routing.decisions import RingGroup
 from core.routing.destinations import DestinationKind, parse_destination
+from core.routing.groups import GroupInfo, GroupMemberInfo, RingStrategy
 from core.services.auth import Actor, AuthService
 from core.services.extensions import validate_number
 from core.services.validation import given, refuse_if_used, routable_destination
@@ -47,10 +50,12 @@ def _seconds(value: int, what: str) -> int:
 
 
 class GroupService:
-    """Create and change groups; give routing what it needs to ring them."""
+    """Create and change groups (every change audited and published); give routing what it needs to ring
+    them."""
 
-    def __init__(self, auth: AuthService, country: str = "US") -> None:
+    def __init__(self, auth: AuthService, bus: EventBus, country: str = "US") -> None:
         self._auth = auth
+        self._bus = bus
         self._country = country  # how national numbers in external: destinations are read
 
     async def groups(self, actor: Actor) -> list[GroupView]:
@@ -95,7 +100,7 @@ class GroupService:
             if not created:
                 await group.update_from_dict(settings).save()
             await self._auth.audit(actor, "group.add" if created else "group.update", name, settings)
-        return await self._view(group)
+        return await self._publish(actor, "added" if created else "updated", group)
 
     async def set_members(self, actor: Actor, name: str, numbers: list[str]) -> GroupView:
         """Replace a group's members with `numbers`, in ring order."""
@@ -122,7 +127,7 @@ class GroupService:
             group.last_index = -1
             await group.save(update_fields=["last_index"])
             await self._auth.audit(actor, "group.members", name, {"members": numbers})
-        return await self._view(group)
+        return await self._publish(actor, "updated", group)
 
     async def remove(self, actor: Actor, name: str) -> None:
         """Delete a group (its members stay internal numbers)."""
@@ -133,6 +138,7 @@ class GroupService:
         async with in_transaction():
             await group.delete()
             await self._auth.audit(actor, "group.remove", name)
+        await self._bus.publish(GroupChanged(action="removed", actor=actor.name, group=group.name))
 
     # -- for the call router --------------------------------------------------------------------
     async def info(self, name: str) -> GroupInfo | None:
@@ -170,6 +176,23 @@ class GroupService:
         if group is None:
             raise NotFound(f"group {name} does not exist")
         return group
+
+    async def _publish(self, actor: Actor, action: Literal["added", "updated"], group: Group) -> GroupView:
+        """Tell what the group now is; returns its view."""
+        view = await self._view(group)
+        await self._bus.publish(
+            GroupChanged(
+                action=action,
+                actor=actor.name,
+                group=view.name,
+                strategy=view.strategy,
+                member_timeout=view.member_timeout,
+                timeout=view.timeout,
+                fallback=view.fallback,
+                members=view.members,
+            )
+        )
+        return view
 
     async def _view(self, group: Group) -> GroupView:
         members = await GroupMember.filter(group=group).order_by("position").prefetch_related("extension")

@@ -7,10 +7,12 @@ import shutil
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from tortoise.transactions import in_transaction
 
 from core.errors import InvalidInput, NotFound
+from core.events import EventBus, IvrMenuChanged
 from core.models import Ivr
 from core.routing.destinations import DestinationKind, parse_destination
 from core.routing.ivr import KEY_RE, IvrInfo
@@ -69,10 +71,12 @@ def _prompt(prompt: str) -> str:
 
 
 class IvrService:
-    """Create and change IVR menus; give routing what it needs to play them."""
+    """Create and change IVR menus (every change audited and published); give routing what it needs to
+    play them."""
 
-    def __init__(self, auth: AuthService, sounds_dir: Path, country: str = "US") -> None:
+    def __init__(self, auth: AuthService, bus: EventBus, sounds_dir: Path, country: str = "US") -> None:
         self._auth = auth
+        self._bus = bus
         self._sounds_dir = sounds_dir
         self._country = country  # how national numbers in external: destinations are read
 
@@ -127,6 +131,7 @@ class IvrService:
         if changes.get("number"):
             await ensure_number_free(str(changes["number"]), keep=f"ivr:{name}")
         await self._auth.authorize(actor, "extensions.write", f"ivr:{name}")
+        action: Literal["added", "updated"] = "added" if menu is None else "updated"
         async with in_transaction():
             if menu is None:
                 menu = Ivr(name=name)
@@ -134,7 +139,7 @@ class IvrService:
             else:
                 await menu.update_from_dict(changes).save()
             await self._auth.audit(actor, "ivr.save", name, {k: str(v) for k, v in changes.items()})
-        return _view(menu)
+        return await self._publish(actor, action, menu)
 
     async def set_option(self, actor: Actor, name: str, key: str, destination: str | None) -> IvrView:
         """Send key `key` of menu `name` to `destination` (None removes the option)."""
@@ -156,7 +161,7 @@ class IvrService:
             menu.options = dict(sorted(options.items()))
             await menu.save(update_fields=["options"])
             await self._auth.audit(actor, "ivr.option", name, {"key": key, "destination": destination})
-        return _view(menu)
+        return await self._publish(actor, "updated", menu)
 
     async def upload_prompt(self, actor: Actor, name: str, path: Path) -> IvrView:
         """Use a recording as the menu's prompt: a WAV file, 8 kHz, 16-bit, mono (what Asterisk plays)."""
@@ -182,7 +187,7 @@ class IvrService:
             menu.prompt = f"sound:{target.with_suffix('')}"
             await menu.save(update_fields=["prompt"])
             await self._auth.audit(actor, "ivr.prompt", name, {"file": target.name})
-        return _view(menu)
+        return await self._publish(actor, "updated", menu)
 
     async def remove(self, actor: Actor, name: str) -> None:
         """Delete a menu."""
@@ -193,6 +198,7 @@ class IvrService:
         async with in_transaction():
             await menu.delete()
             await self._auth.audit(actor, "ivr.remove", name)
+        await self._bus.publish(IvrMenuChanged(action="removed", actor=actor.name, ivr=name))
 
     # -- for the call router --------------------------------------------------------------------
     async def info(self, name: str) -> IvrInfo | None:
@@ -210,6 +216,26 @@ class IvrService:
             menu.repeat_key,
             parse_destination(menu.fallback),
         )
+
+    async def _publish(self, actor: Actor, action: Literal["added", "updated"], menu: Ivr) -> IvrView:
+        """Tell what the menu now is; returns its view."""
+        view = _view(menu)
+        await self._bus.publish(
+            IvrMenuChanged(
+                action=action,
+                actor=actor.name,
+                ivr=view.name,
+                number=view.number,
+                prompt=view.prompt,
+                options=view.options,
+                direct_dial=view.direct_dial,
+                timeout=view.timeout,
+                attempts=view.attempts,
+                repeat_key=view.repeat_key,
+                fallback=view.fallback,
+            )
+        )
+        return view
 
     async def _menu(self, name: str) -> Ivr:
         menu = await Ivr.get_or_none(name=name)

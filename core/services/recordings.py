@@ -11,10 +11,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from core.errors import InvalidInput
-from core.events import EventBus, ExtensionUpdated, RecordingSaved, VoicemailLeft
+from core.events import (
+    EventBus,
+    ExtensionUpdated,
+    RecordingDeleted,
+    RecordingPolicyChanged,
+    RecordingSaved,
+    VoicemailLeft,
+)
 from core.models import Call, Extension, Group, InboundRoute, Queue, Recording, Voicemail
-from core.routing import RecordingPolicy
-from core.services.auth import Actor, AuthService
+from core.routing.recording import RecordingPolicy
+from core.services.auth import SYSTEM, Actor, AuthService
 from core.services.extensions import extension_event, validate_number
 from core.services.validation import validate_e164
 
@@ -158,15 +165,19 @@ class RecordingService:
         await self._auth.authorize(actor, "extensions.write", f"recording:{target}")
         kind, _, key = target.partition(":")
         if kind == "ext":
-            ext = await Extension.get_or_none(number=validate_number(key))
+            key = validate_number(key)
+            what = f"ext:{key}"  # the target as written everywhere, for the event
+            ext = await Extension.get_or_none(number=key)
             updated = 0
             if ext is not None:  # routing keeps extensions in memory: tell it
                 ext.recording, updated = value, 1
                 await ext.save(update_fields=["recording"])
                 await self._bus.publish(extension_event(ExtensionUpdated, ext))
         elif kind == "group":
+            what = f"group:{key.lower()}"
             updated = await Group.filter(name=key.lower()).update(recording=value)
         elif kind == "queue":
+            what = f"queue:{key.lower()}"
             updated = await Queue.filter(name=key.lower()).update(recording=value)
         else:
             try:
@@ -176,22 +187,36 @@ class RecordingService:
                     f"record what? {target!r}: use ext:101, group:sales, queue:support or a routed "
                     "+15550001000"
                 ) from None
+            what = did
             updated = await InboundRoute.filter(did=did).update(recording=value)
         if not updated:
             raise InvalidInput(f"{target} does not exist")
         await self._auth.audit(actor, "recording.policy", target, {"policy": value})
+        await self._bus.publish(
+            RecordingPolicyChanged(action="updated", actor=actor.name, target=what, policy=value)
+        )
         return value
 
     async def purge(self, retention_days: int, now: datetime | None = None) -> int:
-        """Delete recordings (files and index rows) older than `retention_days`; returns how many."""
+        """Delete recordings (files and index rows) older than `retention_days`, each announced; returns
+        how many."""
         if retention_days <= 0:
             return 0
         cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
-        old = await Recording.filter(created_at__lt=cutoff)
+        old = await Recording.filter(created_at__lt=cutoff).prefetch_related("call")
         for recording in old:
             with contextlib.suppress(FileNotFoundError):
                 await asyncio.to_thread(Path(recording.path).unlink)
             await recording.delete()
+            await self._bus.publish(
+                RecordingDeleted(
+                    call_id=recording.call.call_id,
+                    name=recording.name,
+                    path=recording.path,
+                    reason="retention",
+                    actor=SYSTEM.name,
+                )
+            )
         if old:
             logger.info("retention: deleted %d recordings older than %d days", len(old), retention_days)
         return len(old)

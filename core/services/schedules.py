@@ -5,16 +5,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from core.errors import Conflict, InvalidInput, NotFound
-from core.events import EventBus, ScheduleChanged
+from core.events import EventBus, ScheduleChanged, ScheduleSettingsChanged
 from core.models import Schedule, ScheduleHoliday, ScheduleWindow
-from core.routing import WEEKDAYS, OpeningWindow, ScheduleInfo, schedule_is_open
 from core.routing.destinations import parse_destination
+from core.routing.schedules import WEEKDAYS, OpeningWindow, ScheduleInfo, schedule_is_open
 from core.services.auth import Actor, AuthService
 from core.services.validation import given, routable_destination
 
@@ -69,7 +70,8 @@ def _clock(text: str) -> time:
 
 
 class ScheduleService:
-    """Create schedules, set their hours, holidays and override; tell routing and watchers their state."""
+    """Create schedules, set their hours, holidays and override (every change audited and published); tell
+    routing and watchers their state."""
 
     def __init__(self, auth: AuthService, bus: EventBus, country: str = "US") -> None:
         self._auth = auth
@@ -111,7 +113,7 @@ class ScheduleService:
             if not created:
                 await schedule.update_from_dict(values).save()
             await self._auth.audit(actor, "schedule.add" if created else "schedule.update", name, values)
-        return await self._view(schedule)
+        return await self._publish(actor, "added" if created else "updated", schedule)
 
     async def set_hours(self, actor: Actor, name: str, hours: list[tuple[str, str]]) -> ScheduleView:
         """Replace the opening hours: [("mon-fri", "09:00-17:00"), ("sat", "10:00-14:00")]."""
@@ -125,7 +127,7 @@ class ScheduleService:
             await self._auth.audit(
                 actor, "schedule.hours", schedule.name, {"hours": [list(w) for w in windows]}
             )
-        return await self._view(schedule)
+        return await self._publish(actor, "updated", schedule)
 
     async def add_holiday(self, actor: Actor, name: str, day: str, label: str = "") -> ScheduleView:
         """Close the schedule all day on `day` (YYYY-MM-DD)."""
@@ -143,7 +145,7 @@ class ScheduleService:
                 )
         except IntegrityError:
             raise Conflict(f"{when} is a holiday of {schedule.name} already") from None
-        return await self._view(schedule)
+        return await self._publish(actor, "updated", schedule)
 
     async def set_override(self, actor: Actor, name: str, state: str) -> ScheduleView:
         """Force the schedule open or closed, or back to the clock with `auto`."""
@@ -156,6 +158,7 @@ class ScheduleService:
         async with in_transaction():
             await schedule.save(update_fields=["override"])
             await self._auth.audit(actor, "schedule.override", schedule.name, {"state": state})
+        await self._publish(actor, "updated", schedule)
         await self.check()  # watchers hear of it at once, not at the next tick
         return await self._view(schedule)
 
@@ -202,6 +205,26 @@ class ScheduleService:
         if schedule is None:
             raise NotFound(f"schedule {name} does not exist")
         return schedule
+
+    async def _publish(
+        self, actor: Actor, action: Literal["added", "updated"], schedule: Schedule
+    ) -> ScheduleView:
+        """Tell what the schedule's settings now are; returns its view."""
+        view = await self._view(schedule)
+        await self._bus.publish(
+            ScheduleSettingsChanged(
+                action=action,
+                actor=actor.name,
+                schedule=view.name,
+                timezone=view.timezone,
+                open_destination=view.open_destination,
+                closed_destination=view.closed_destination,
+                override=view.override,
+                hours=view.hours,
+                holidays=view.holidays,
+            )
+        )
+        return view
 
     async def _view(self, schedule: Schedule) -> ScheduleView:
         info = await self.info(schedule.name)

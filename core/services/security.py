@@ -23,7 +23,7 @@ from pathlib import Path
 from core.ari.client import AriClient, AriError, AriRefused
 from core.config import SecuritySettings
 from core.errors import InvalidInput, NotFound
-from core.events import EventBus, SecurityAlert
+from core.events import EventBus, SecurityAlert, SecurityBanLifted
 from core.models import SecurityBan
 from core.security import AuthFailure, Ban, FailureTracker, LogFollower, NumberAlert, parse_line
 from core.security.log import is_plain_security_line, normalise_address
@@ -223,7 +223,11 @@ class SecurityService:
         self._bans.pop(address, None)
         self.tracker.forget(address)
         logger.info("lifted the ban of %s (%s)", address, reason)
+        await self._lifted(actor, address, reason)
+
+    async def _lifted(self, actor: Actor, address: str, reason: str) -> None:
         await self._auth.audit(actor, "security.unban", address, {"reason": reason})
+        await self._bus.publish(SecurityBanLifted(address=address, reason=reason, actor=actor.name))
 
     # -- what people can ask --------------------------------------------------------------------------
     async def bans(self, actor: Actor) -> list[BanView]:
@@ -251,7 +255,8 @@ class SecurityService:
             with contextlib.suppress(AriError):  # else lifted by the next expiry check
                 await self._lift(canonical, self.client, actor, "by hand")
                 return
-        await self._auth.audit(actor, "security.unban", canonical, {"reason": "by hand"})
+        # no longer banned here; Asterisk's ACL goes at the next expiry check or connect (announced then too)
+        await self._lifted(actor, canonical, "by hand")
 
 
 async def _push_acl(client: AriClient, address: str) -> None:

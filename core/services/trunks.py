@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 
 from core.ari.client import AriError
 from core.errors import Conflict, InvalidInput, NotFound
+from core.events import EventBus, RouteChanged, TrunkChanged
 from core.models import InboundRoute, Trunk
 from core.services.auth import Actor, AuthService
 from core.services.provisioning import Provisioner
@@ -93,12 +94,18 @@ class RouteView:
 
 
 class TrunkService:
-    """Trunks (provisioned into Asterisk at once) and inbound routes."""
+    """Trunks (provisioned into Asterisk at once) and inbound routes. Every change is audited and
+    published."""
 
     def __init__(
-        self, auth: AuthService, provisioner: Provisioner | None = None, country: str = "US"
+        self,
+        auth: AuthService,
+        bus: EventBus,
+        provisioner: Provisioner | None = None,
+        country: str = "US",
     ) -> None:
         self._auth = auth
+        self._bus = bus
         self._provisioner = provisioner
         self._country = country  # how national forms of numbers are read
 
@@ -155,6 +162,18 @@ class TrunkService:
         except IntegrityError:
             raise Conflict(f"trunk {name} already exists") from None
         await self._provision(trunk)
+        await self._bus.publish(
+            TrunkChanged(
+                action="added",
+                actor=actor.name,
+                trunk=name,
+                host=host,
+                port=port,
+                caller_id=caller_id,
+                username=username,
+                registers=register,
+            )
+        )
         return _trunk_view(trunk)
 
     async def remove(self, actor: Actor, name: str) -> None:
@@ -175,6 +194,7 @@ class TrunkService:
                 await self._provisioner.remove_trunk(name)
             except AriError:
                 pass  # Asterisk away: it is gone from memory at its next start anyway
+        await self._bus.publish(TrunkChanged(action="removed", actor=actor.name, trunk=name))
 
     async def routes(self, actor: Actor) -> list[RouteView]:
         """All inbound routes, by public number."""
@@ -195,11 +215,20 @@ class TrunkService:
         dest = await routable_destination(destination, self._country)
         await self._auth.authorize(actor, "extensions.write", f"route:{did}")
         async with in_transaction():
-            await InboundRoute.filter(did=did).delete()
+            replaced = await InboundRoute.filter(did=did).delete()
             await InboundRoute.create(did=did, destination=str(dest), whitelist_only=whitelist_only)
             await self._auth.audit(
                 actor, "route.set", did, {"destination": str(dest), "whitelist_only": whitelist_only}
             )
+        await self._bus.publish(
+            RouteChanged(
+                action="updated" if replaced else "added",
+                actor=actor.name,
+                did=did,
+                destination=str(dest),
+                whitelist_only=whitelist_only,
+            )
+        )
         return RouteView(did, str(dest), whitelist_only)
 
     async def remove_route(self, actor: Actor, did: str) -> None:
@@ -210,6 +239,7 @@ class TrunkService:
             if not await InboundRoute.filter(did=did).delete():
                 raise NotFound(f"no route for {did}")
             await self._auth.audit(actor, "route.remove", did)
+        await self._bus.publish(RouteChanged(action="removed", actor=actor.name, did=did))
 
     async def _provision(self, trunk: Trunk) -> None:
         if self._provisioner:

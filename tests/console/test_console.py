@@ -8,7 +8,7 @@ from console.app import PbxConsole
 from console.client import DaemonClient
 from console.messages import ConnectionState
 from console.widgets import ConnectionBar, ExtensionsTable, LiveCallsTable, RecentCallsTable
-from core.routing import Disposition
+from core.routing.decisions import Disposition
 from core.services.auth import SYSTEM
 from tests.console.conftest import TOKEN, rows, until
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from core.routing import decide_internal
+from core.routing.forwarding import decide_internal
 from pbxtest.sipp import SippPhone, place_call
 from tests.integration.conftest import PASSWORDS
 

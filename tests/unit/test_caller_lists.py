@@ -17,7 +17,7 @@ ADMIN = Actor("alice", "admin", "api")
 async def lists(db):
     for number in ("101", "103"):  # rules may only send callers to numbers that exist
         await ExtensionService(AuthService(), EventBus()).add(ADMIN, number)
-    return CallerListService(AuthService())
+    return CallerListService(AuthService(), EventBus())
 
 
 async def test_blacklist_numbers_and_prefixes(lists):

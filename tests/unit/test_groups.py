@@ -5,8 +5,9 @@ import pytest
 from core.errors import Conflict, InvalidInput, NotFound
 from core.events import EventBus
 from core.models import AuditEntry
-from core.routing import RingGroup, RingStep, RingStrategy
+from core.routing.decisions import RingGroup, RingStep
 from core.routing.destinations import parse_destination
+from core.routing.groups import RingStrategy
 from core.services.auth import Actor, AuthService
 from core.services.extensions import ExtensionService
 from core.services.groups import GroupService
@@ -18,7 +19,7 @@ ADMIN = Actor("alice", "admin", "cli")
 async def groups(db):
     for number in ("101", "102", "103", "104", "105"):
         await ExtensionService(AuthService(), EventBus()).add(ADMIN, number)
-    return GroupService(AuthService())
+    return GroupService(AuthService(), EventBus())
 
 
 async def test_create_fill_and_read_a_group(groups):

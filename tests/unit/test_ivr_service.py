@@ -21,7 +21,7 @@ OPERATOR = Actor("oscar", "operator", "api")
 async def ivrs(db, tmp_path):
     for number in ("101", "102"):
         await ExtensionService(AuthService(), EventBus()).add(ADMIN, number)
-    return IvrService(AuthService(), tmp_path / "sounds")
+    return IvrService(AuthService(), EventBus(), tmp_path / "sounds")
 
 
 async def test_build_a_menu_and_give_it_to_routing(ivrs):

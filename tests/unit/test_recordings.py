@@ -8,7 +8,7 @@ import pytest
 from core.errors import InvalidInput
 from core.events import EventBus
 from core.models import Call, EventRecord, Queue, Recording
-from core.routing import RecordingPolicy, recording_policy
+from core.routing.recording import RecordingPolicy, recording_policy
 from core.services.auth import Actor, AuthService
 from core.services.extensions import ExtensionService
 from core.services.recordings import RecordingService

@@ -29,13 +29,13 @@ class RecordingAri:
 @pytest.fixture
 async def trunks(db):
     await ExtensionService(AuthService(), EventBus()).add(ADMIN, "101")
-    return TrunkService(AuthService())
+    return TrunkService(AuthService(), EventBus())
 
 
 async def test_trunk_is_provisioned_with_address_identification(db):
     prov = Provisioner("127.0.0.1")
     prov.client = RecordingAri()
-    service = TrunkService(AuthService(), prov)
+    service = TrunkService(AuthService(), EventBus(), prov)
     view = await service.add(ADMIN, "Carrier", "127.0.0.2", 5370, "+1 555 000 1000")
     assert (view.name, view.caller_id) == ("carrier", "+15550001000")
     objects = prov.client.objects

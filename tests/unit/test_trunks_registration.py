@@ -7,6 +7,7 @@ import pytest
 
 from asterisk.instance import parse_registrations
 from core.errors import InvalidInput
+from core.events import EventBus
 from core.models import AuditEntry, Trunk
 from core.services.auth import Actor, AuthService
 from core.services.provisioning import Provisioner, trunk_fields
@@ -66,7 +67,7 @@ def test_registration_uris_bracket_ipv6_hosts():
 
 
 async def test_registering_trunk_is_pushed_and_removed_with_all_its_objects(db, provisioned):
-    service = TrunkService(AuthService(), provisioned)
+    service = TrunkService(AuthService(), EventBus(), provisioned)
     view = await service.add(
         ADMIN, "carrier", "127.0.0.2", 5070, "+15550001000", username="pbx01", password=SECRET, register=True
     )
@@ -89,7 +90,7 @@ async def test_registering_trunk_is_pushed_and_removed_with_all_its_objects(db, 
 
 
 async def test_trunk_list_shows_who_registers_never_a_password(db):
-    service = TrunkService(AuthService())
+    service = TrunkService(AuthService(), EventBus())
     await service.add(ADMIN, "plain", "127.0.0.3", 5060, "+15550001000")
     await service.add(ADMIN, "reg", "127.0.0.2", 5060, "+15550001000", "pbx01", SECRET, register=True)
     rows = [asdict(v) for v in await service.trunks(ADMIN)]
@@ -120,7 +121,7 @@ async def test_trunk_list_shows_who_registers_never_a_password(db):
 async def test_bad_credentials_are_refused_without_echoing_the_password(
     db, username, password, register, message
 ):
-    service = TrunkService(AuthService())
+    service = TrunkService(AuthService(), EventBus())
     with pytest.raises(InvalidInput, match=message) as refused:
         await service.add(ADMIN, "carrier", "127.0.0.2", 5060, "+15550001000", username, password, register)
     if password:
@@ -129,7 +130,7 @@ async def test_bad_credentials_are_refused_without_echoing_the_password(
 
 
 async def test_credentials_are_trimmed_and_empty_means_none(db):
-    service = TrunkService(AuthService())
+    service = TrunkService(AuthService(), EventBus())
     view = await service.add(ADMIN, "carrier", "127.0.0.2", 5060, "+15550001000", " +15550001000 ", SECRET)
     assert (view.username, view.registers) == ("+15550001000", False)
     plain = await service.add(ADMIN, "other", "127.0.0.3", 5060, "+15550001000", "", "")

@@ -18,10 +18,14 @@ from core.calls import AriLink, CallDeps, CallManager, InboundRouteInfo
 from core.config import CallSettings
 from core.events import DomainEvent, EventBus
 from core.models import Call, CallLeg
-from core.routing import CallerLists, ExtensionInfo, GroupInfo, RingGroup, ScheduleInfo, TrunkInfo
+from core.routing.caller_lists import CallerLists
+from core.routing.decisions import RingGroup, TrunkInfo
 from core.routing.destinations import Destination
+from core.routing.forwarding import ExtensionInfo
+from core.routing.groups import GroupInfo
 from core.routing.ivr import IvrInfo
 from core.routing.queues import QueueInfo
+from core.routing.schedules import ScheduleInfo
 from core.services.calls import CallLog
 
 Event = dict[str, Any]

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from core.routing import ExtensionInfo
 from core.routing.destinations import Destination, DestinationKind
+from core.routing.forwarding import ExtensionInfo
 from core.routing.ivr import IvrInfo
 from tests.unit.calls.fake_ari import CallLab, FakeLookups
 

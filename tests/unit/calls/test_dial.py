@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.routing import ExtensionInfo
+from core.routing.forwarding import ExtensionInfo
 from tests.unit.calls.fake_ari import CallLab, FakeLookups
 
 pytestmark = pytest.mark.usefixtures("db")

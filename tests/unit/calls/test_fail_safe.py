@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.routing import ExtensionInfo
 from core.routing.destinations import Destination, DestinationKind
+from core.routing.forwarding import ExtensionInfo
 from core.routing.ivr import IvrInfo
 from core.routing.queues import AgentInfo, QueueInfo, QueueStrategy
 from tests.unit.calls.fake_ari import CallLab, FakeLookups

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from core.calls import InboundRouteInfo
-from core.routing import CallerLists, ExtensionInfo
+from core.routing.caller_lists import CallerLists
 from core.routing.destinations import Destination, DestinationKind
+from core.routing.forwarding import ExtensionInfo
 from tests.unit.calls.fake_ari import CallLab, FakeLookups
 
 pytestmark = pytest.mark.usefixtures("db")

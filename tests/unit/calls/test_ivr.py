@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.routing import ExtensionInfo
 from core.routing.destinations import Destination, DestinationKind
+from core.routing.forwarding import ExtensionInfo
 from core.routing.ivr import INVALID_PROMPT, IvrInfo
 from tests.unit.calls.fake_ari import CallLab, FakeLookups
 

@@ -6,7 +6,7 @@ import pytest
 
 from core.calls import CallNotUp
 from core.errors import PermissionDenied
-from core.routing import ExtensionInfo
+from core.routing.forwarding import ExtensionInfo
 from tests.unit.calls.fake_ari import CallLab, FakeLookups
 
 pytestmark = pytest.mark.usefixtures("db")

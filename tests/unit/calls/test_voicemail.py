@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.routing import ExtensionInfo, ForwardCondition, ForwardRule
+from core.routing.decisions import ForwardCondition
 from core.routing.destinations import Destination, DestinationKind
+from core.routing.forwarding import ExtensionInfo, ForwardRule
 from tests.unit.calls.fake_ari import CallLab, FakeLookups
 
 pytestmark = pytest.mark.usefixtures("db")
