@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
@@ -18,4 +17,3 @@ class DomainEvent(BaseModel):
     type: str
     id: int | None = None
     at: datetime = Field(default_factory=_now)
-    call_scoped: ClassVar[bool] = False

@@ -7,7 +7,7 @@ are in core.events.changes.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
@@ -34,7 +34,6 @@ class _CallEvent(DomainEvent):
     call_id: str
     caller: str
     callee: str
-    call_scoped: ClassVar[bool] = True
 
 
 class CallStarted(_CallEvent):

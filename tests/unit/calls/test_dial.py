@@ -94,3 +94,19 @@ async def test_a_leg_that_cannot_be_dialled_is_unavailable():
     (call,) = await lab.finished()
     assert (call.disposition, call.sip_code) == ("unavailable", 480)
     assert [leg.disposition for leg in await lab.legs(call) if leg.role == "callee"] == ["unavailable"]
+
+
+async def test_a_side_leaving_between_the_answer_and_the_bridge_ends_an_answered_call():
+    from core.ari.client import AriError
+
+    lab = await _lab().start()
+    lab.ari.fail["add_to_bridge"] = AriError("channel not found")
+    caller = lab.call("101", "102")
+    (callee,) = await lab.dialled()
+    lab.answer(callee)
+    await lab.until(lambda: lab.ari.sent("add_to_bridge"))
+    lab.hang_up(caller)  # the caller had its 200 OK: answered, and ended by the caller
+    (call,) = await lab.finished()
+    assert call.disposition == "answered"
+    assert (callee, "normal") in lab.ari.sent("hangup")
+    assert lab.ari.sent("record_bridge") == []
