@@ -64,7 +64,7 @@ async def test_a_caller_giving_up_leaves_the_queue():
     (call,) = await lab.finished()
     assert call.disposition == "cancelled"
     assert lab.manager.queues.snapshot()[0]["waiting"] == []
-    assert "QueueCallerLeft" in lab.event_types()
+    await lab.until(lambda: "QueueCallerLeft" in lab.event_types())  # the queue publishes in the background
 
 
 async def test_a_queue_removed_since_it_was_configured_is_unavailable():
