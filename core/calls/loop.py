@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, assert_never
 
 from core.calls.flow import CallFlow
 from core.calls.media import refuse
@@ -121,6 +121,8 @@ async def run_call(flow: CallFlow) -> None:
                 if outcome is None:  # answered (and over), or the caller gave up
                     return
                 decision = after_unanswered(flow.deps.directory.get(decision.number), outcome)
+            case _:  # a new kind of decision needs its step here (mypy says so first)
+                assert_never(decision)
 
 
 async def first_decision(flow: CallFlow) -> Decision:
