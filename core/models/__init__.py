@@ -3,7 +3,7 @@
 Tortoise finds the models of the app in this module (the names below), so every model is listed here.
 """
 
-from core.models.accounts import Organisation, User
+from core.models.accounts import ApiToken, Organisation, User
 from core.models.caller_lists import BlacklistEntry, PolicySetting, WhitelistEntry
 from core.models.calls import Call, CallLeg, Recording, Voicemail
 from core.models.extensions import Extension, ForwardingRule
@@ -16,6 +16,7 @@ from core.models.security import SecurityBan
 from core.models.trunks import InboundRoute, Trunk
 
 __all__ = [
+    "ApiToken",
     "AuditEntry",
     "BlacklistEntry",
     "Call",

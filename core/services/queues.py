@@ -247,7 +247,7 @@ class QueueService:
     ) -> AgentView:
         """Turn an agent's login or pause on or off: authorised for operators, audited, announced."""
         name = _name(name)
-        await self._auth.authorize(actor, "queues.agent", f"queue:{name}")
+        await self._auth.authorize(actor, "agents.control", f"queue:{name}")
         agent = await self._agent(name, number)
         async with in_transaction():
             setattr(agent, field, value)
