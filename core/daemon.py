@@ -22,6 +22,7 @@ from core.jobs import Jobs
 from core.services import Services
 from core.services.call_lookups import CallLookupService
 from core.services.calls import CallLog
+from core.services.internal.recordings import RecordingIndex
 from core.services.provisioning import Provisioner
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,9 @@ class Daemon:
         self.security = services.security
         self.call_log = CallLog(self.bus, node=socket.gethostname())
         self.jobs = Jobs()
-        lookups = CallLookupService(services)
+        lookups = CallLookupService(
+            RecordingIndex(self.bus, settings.recordings_dir, settings.recording.format)
+        )
         self.calls = CallManager(
             CallDeps(
                 settings=settings.calls,

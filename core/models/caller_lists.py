@@ -15,6 +15,9 @@ class BlacklistEntry(Model):
     note = fields.CharField(max_length=200, default="")
     hits = fields.IntField(default=0)
     last_hit_at = fields.DatetimeField(null=True)
+    added_by = fields.CharField(
+        max_length=100, default="", db_default=""
+    )  # who put it there ("" before 0015)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -28,6 +31,9 @@ class WhitelistEntry(Model):
     number = fields.CharField(max_length=20, unique=True)  # E.164
     destination = fields.CharField(max_length=64, null=True)  # the personal rule; None = route as usual
     note = fields.CharField(max_length=200, default="")
+    added_by = fields.CharField(
+        max_length=100, default="", db_default=""
+    )  # who put it there ("" before 0015)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     def __str__(self) -> str:

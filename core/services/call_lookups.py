@@ -1,8 +1,8 @@
 """What calls read and report, through the services: the call engine's `CallLookups` and `CallReports`.
 
-These are internal lookups (no actor, no audit): the call path needs them to route a call, and no
-adapter (API, CLI, console, bots) reaches them. The composition root builds one and hands it to the
-call engine in its `CallDeps`.
+These are internal lookups (no actor, no audit; core/services/internal): the call path needs them to route
+a call, and no adapter (API, CLI, console, bots) reaches them. The composition root builds one and hands it
+to the call engine in its `CallDeps`.
 """
 
 from __future__ import annotations
@@ -18,15 +18,16 @@ from core.routing.ivr import IvrInfo
 from core.routing.outbound import OutboundPermission
 from core.routing.queues import QueueInfo
 from core.routing.schedules import ScheduleInfo
-from core.services import Services
+from core.services.internal import config
+from core.services.internal.recordings import RecordingIndex
 from core.services.validation import number_owner
 
 
 class CallLookupService:
     """The call engine's view of the configuration, and where it reports what happened."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(self, recordings: RecordingIndex) -> None:
+        self.recordings = recordings
 
     # -- CallLookups ----------------------------------------------------------------------------
     async def extensions(self) -> dict[str, ExtensionInfo]:
@@ -72,19 +73,19 @@ class CallLookupService:
         return TrunkInfo(trunk.name, trunk.host, trunk.port, trunk.caller_id) if trunk else None
 
     async def caller_lists(self) -> CallerLists:
-        return await self.services.caller_lists.lists()
+        return await config.caller_lists()
 
     async def group(self, name: str) -> GroupInfo | None:
-        return await self.services.groups.info(name)
+        return await config.group_info(name)
 
     async def schedule(self, name: str) -> ScheduleInfo | None:
-        return await self.services.schedules.info(name)
+        return await config.schedule_info(name)
 
     async def ivr(self, name: str) -> IvrInfo | None:
-        return await self.services.ivrs.info(name)
+        return await config.ivr_info(name)
 
     async def queue(self, name: str) -> QueueInfo | None:
-        return await self.services.queues.info(name)
+        return await config.queue_info(name)
 
     async def number_owner(self, number: str) -> Destination | None:
         """What an internal number that is not a phone reaches: an IVR menu or a queue."""
@@ -93,13 +94,13 @@ class CallLookupService:
 
     # -- CallReports ----------------------------------------------------------------------------
     async def blacklist_hit(self, pattern: str) -> None:
-        await self.services.caller_lists.record_hit(pattern)
+        await config.record_hit(pattern)
 
     async def group_started(self, plan: RingGroup) -> None:
-        await self.services.groups.started(plan)
+        await config.group_started(plan)
 
     async def recording_done(self, call: Call, name: str) -> object:
-        return await self.services.recordings.index(call, name)
+        return await self.recordings.index(call, name)
 
     async def voicemail_done(self, call: Call, mailbox: str, caller: str, name: str) -> object:
-        return await self.services.recordings.index_voicemail(call, mailbox, caller, name)
+        return await self.recordings.index_voicemail(call, mailbox, caller, name)

@@ -7,18 +7,17 @@ from datetime import UTC, datetime, timedelta
 
 import phonenumbers
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from core.errors import Conflict, InvalidInput, NotFound
 from core.events import AnonymousPolicyChanged, BlacklistChanged, EventBus, WhitelistChanged
 from core.models import BlacklistEntry, Call, PolicySetting, WhitelistEntry
-from core.routing.caller_lists import CallerLists
-from core.routing.destinations import Destination, parse_destination
-from core.services.auth import Actor, AuthService
+from core.routing.destinations import DestinationKind
+from core.services.auth import Actor, AuthService, Denied
+from core.services.internal.config import ANONYMOUS_POLICY
+from core.services.scoping import authorize_org
 from core.services.validation import given, routable_destination, validate_e164
 
-ANONYMOUS_POLICY = "anonymous_policy"
 NOTE_MAX = 200
 LOOKBACK = timedelta(days=30)  # how far back "would have blocked" looks
 _CODES = tuple(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)  # every country calling code (1, 44, 353, ...)
@@ -33,6 +32,7 @@ class BlacklistView:
     note: str
     hits: int
     last_hit_at: str | None
+    added_by: str = ""  # the user who put it there
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class WhitelistView:
     number: str
     destination: str | None
     note: str
+    added_by: str = ""  # the user who put it there
 
 
 def _prefix(text: str) -> str:
@@ -107,14 +108,19 @@ class CallerListService:
     # -- blacklist ------------------------------------------------------------------------------
     async def blacklist(self, actor: Actor) -> list[BlacklistView]:
         """The blacklist, most recently hit first."""
-        await self._auth.authorize(actor, "extensions.read")
+        await self._auth.authorize(actor, "blacklist.read")
         entries = sorted(  # in Python: databases disagree on where NULLs sort
             await BlacklistEntry.all().order_by("pattern"),
             key=lambda e: -e.last_hit_at.timestamp() if e.last_hit_at else float("inf"),
         )
         return [
             BlacklistView(
-                e.pattern, e.is_prefix, e.note, e.hits, e.last_hit_at.isoformat() if e.last_hit_at else None
+                e.pattern,
+                e.is_prefix,
+                e.note,
+                e.hits,
+                e.last_hit_at.isoformat() if e.last_hit_at else None,
+                e.added_by,
             )
             for e in entries
         ]
@@ -130,7 +136,8 @@ class CallerListService:
         if prefix:
             _known_country_code(pattern)
         note = _note(note)
-        await self._auth.authorize(actor, "extensions.write", f"blacklist:{pattern}")
+        # organisation-wide, yet open to scoped users with the right: the entry records who added it
+        await self._auth.authorize(actor, "blacklist.write", f"blacklist:{pattern}")
         blocked = await self.would_have_blocked(pattern, prefix)
         broad = prefix_too_broad(pattern) if prefix else None
         if broad and not force:
@@ -141,17 +148,18 @@ class CallerListService:
             )
         try:
             async with in_transaction():
-                await BlacklistEntry.create(pattern=pattern, is_prefix=prefix, note=note)
+                await BlacklistEntry.create(pattern=pattern, is_prefix=prefix, note=note, added_by=actor.name)
                 detail = {"prefix": prefix, "note": note, "would_have_blocked": blocked} | (
                     {"forced": True} if broad else {}
                 )
+                detail["after"] = {"pattern": pattern, "prefix": prefix, "note": note, "added_by": actor.name}
                 await self._auth.audit(actor, "blacklist.add", pattern, detail)
         except IntegrityError:
             raise Conflict(f"{pattern} is on the blacklist already") from None
         await self._bus.publish(
             BlacklistChanged(action="added", actor=actor.name, pattern=pattern, prefix=prefix, note=note)
         )
-        return BlockedView(pattern, prefix, note, 0, None, would_have_blocked=blocked)
+        return BlockedView(pattern, prefix, note, 0, None, actor.name, would_have_blocked=blocked)
 
     async def would_have_blocked(self, pattern: str, prefix: bool) -> int:
         """Distinct outside callers of the last 30 days that the entry matches."""
@@ -176,29 +184,27 @@ class CallerListService:
                 f"{number!r} is neither a phone number (e.g. +15557654321, or national) nor a prefix "
                 "like +1900"
             )
-        await self._auth.authorize(actor, "extensions.write", f"blacklist:{number}")
+        await self._auth.authorize(actor, "blacklist.write", f"blacklist:{number}")
+        entry = await BlacklistEntry.filter(pattern__in=candidates).first()
+        if entry is None:
+            raise NotFound(f"{number} is not on the blacklist")
+        await self._own(actor, "blacklist.write", f"blacklist:{entry.pattern}", entry.added_by)
         async with in_transaction():
-            entry = await BlacklistEntry.filter(pattern__in=candidates).first()
-            if entry is None:
-                raise NotFound(f"{number} is not on the blacklist")
             await entry.delete()
-            await self._auth.audit(actor, "blacklist.remove", entry.pattern)
+            before = {"pattern": entry.pattern, "prefix": entry.is_prefix, "note": entry.note}
+            await self._auth.audit(actor, "blacklist.remove", entry.pattern, {"before": before})
         await self._bus.publish(
             BlacklistChanged(
                 action="removed", actor=actor.name, pattern=entry.pattern, prefix=entry.is_prefix
             )
         )
 
-    async def record_hit(self, pattern: str) -> None:
-        """Count a blocked call against the entry that blocked it."""
-        await BlacklistEntry.filter(pattern=pattern).update(hits=F("hits") + 1, last_hit_at=datetime.now(UTC))
-
     # -- whitelist ------------------------------------------------------------------------------
     async def whitelist(self, actor: Actor) -> list[WhitelistView]:
         """The whitelist, by number."""
-        await self._auth.authorize(actor, "extensions.read")
+        await self._auth.authorize(actor, "whitelist.read")
         return [
-            WhitelistView(e.number, e.destination, e.note)
+            WhitelistView(e.number, e.destination, e.note, e.added_by)
             for e in await WhitelistEntry.all().order_by("number")
         ]
 
@@ -207,13 +213,23 @@ class CallerListService:
     ) -> WhitelistView:
         """Put a caller on the whitelist, optionally with a personal rule (where their calls go)."""
         number = validate_e164(number, "number", self._country)
-        rule = str(await routable_destination(destination, self._country)) if destination else None
-        note = _note(note)
-        await self._auth.authorize(actor, "extensions.write", f"whitelist:{number}")
+        dest = await routable_destination(destination, self._country) if destination else None
+        rule, note = (str(dest) if dest else None), _note(note)
+        # a scoped user's personal rule may send the caller only to a number of its own scope
+        ext = dest.target if dest is not None and dest.kind is DestinationKind.EXTENSION else None
+        await self._auth.authorize(actor, "whitelist.write", f"whitelist:{number}", number=ext)
+        if dest is not None and ext is None:
+            await authorize_org(self._auth, actor, "whitelist.write", f"whitelist:{number}")
+        old = await WhitelistEntry.get_or_none(number=number)
+        if old is not None:
+            await self._own(actor, "whitelist.write", f"whitelist:{number}", old.added_by)
         async with in_transaction():
             replaced = await WhitelistEntry.filter(number=number).delete()
-            await WhitelistEntry.create(number=number, destination=rule, note=note)
-            await self._auth.audit(actor, "whitelist.set", number, {"destination": rule, "note": note})
+            await WhitelistEntry.create(number=number, destination=rule, note=note, added_by=actor.name)
+            before = {"destination": old.destination, "note": old.note} if old else None
+            after = {"destination": rule, "note": note}
+            detail = after | {"before": before, "after": after}
+            await self._auth.audit(actor, "whitelist.set", number, detail)
         await self._bus.publish(
             WhitelistChanged(
                 action="updated" if replaced else "added",
@@ -223,22 +239,26 @@ class CallerListService:
                 note=note,
             )
         )
-        return WhitelistView(number, rule, note)
+        return WhitelistView(number, rule, note, actor.name)
 
     async def disallow(self, actor: Actor, number: str) -> None:
         """Take a caller off the whitelist."""
         number = validate_e164(number, "number", self._country)
-        await self._auth.authorize(actor, "extensions.write", f"whitelist:{number}")
+        await self._auth.authorize(actor, "whitelist.write", f"whitelist:{number}")
+        old = await WhitelistEntry.get_or_none(number=number)
+        if old is None:
+            raise NotFound(f"{number} is not on the whitelist")
+        await self._own(actor, "whitelist.write", f"whitelist:{number}", old.added_by)
         async with in_transaction():
-            if not await WhitelistEntry.filter(number=number).delete():
-                raise NotFound(f"{number} is not on the whitelist")
-            await self._auth.audit(actor, "whitelist.remove", number)
+            await old.delete()
+            before = {"destination": old.destination, "note": old.note}
+            await self._auth.audit(actor, "whitelist.remove", number, {"before": before})
         await self._bus.publish(WhitelistChanged(action="removed", actor=actor.name, number=number))
 
     # -- anonymous callers ----------------------------------------------------------------------
     async def anonymous_policy(self, actor: Actor) -> str:
         """allow, busy, or a destination."""
-        await self._auth.authorize(actor, "extensions.read")
+        await self._auth.authorize(actor, "blacklist.read")
         row = await PolicySetting.get_or_none(key=ANONYMOUS_POLICY)
         return row.value if row else "allow"
 
@@ -248,27 +268,23 @@ class CallerListService:
         value = (
             policy if policy in ("allow", "busy") else str(await routable_destination(policy, self._country))
         )
-        await self._auth.authorize(actor, "extensions.write", "policy:anonymous")
+        await authorize_org(self._auth, actor, "blacklist.write", "policy:anonymous")
         async with in_transaction():
+            old = await PolicySetting.get_or_none(key=ANONYMOUS_POLICY)
             await PolicySetting.update_or_create(defaults={"value": value}, key=ANONYMOUS_POLICY)
-            await self._auth.audit(actor, "policy.anonymous", value)
+            detail = {"before": {"policy": old.value if old else "allow"}, "after": {"policy": value}}
+            await self._auth.audit(actor, "policy.anonymous", value, detail)
         await self._bus.publish(AnonymousPolicyChanged(action="updated", actor=actor.name, policy=value))
         return value
 
-    # -- for the call router --------------------------------------------------------------------
-    async def lists(self) -> CallerLists:
-        """Everything an outside caller is screened against."""
-        blocked = await BlacklistEntry.all()
-        policy = await PolicySetting.get_or_none(key=ANONYMOUS_POLICY)
-        anonymous: Destination | bool = True
-        if policy is not None and policy.value != "allow":
-            anonymous = False if policy.value == "busy" else parse_destination(policy.value)
-        return CallerLists(
-            blacklist=frozenset(e.pattern for e in blocked if not e.is_prefix),
-            blocked_prefixes=tuple(e.pattern for e in blocked if e.is_prefix),
-            whitelist={
-                e.number: parse_destination(e.destination) if e.destination else None
-                for e in await WhitelistEntry.all()
-            },
-            anonymous=anonymous,
+    # -----------------------------------------------------------------------------------------------
+    async def _own(self, actor: Actor, permission: str, target: str, added_by: str) -> None:
+        """A scoped user changes or removes only the entries it added itself (the organisation's are
+        for users at the org scope)."""
+        if actor.scope.whole_organisation or added_by == actor.name:
+            return
+        await self._auth.audit(actor, f"denied:{permission}", target, {"scope": str(actor.scope)}, ok=False)
+        raise Denied(
+            f"{actor.name} acts on {actor.scope} only: {target} was added by {added_by or 'the organisation'}"
+            f"; {permission} on it needs the org scope"
         )

@@ -7,6 +7,8 @@ from collections.abc import Container
 from datetime import UTC, datetime
 from typing import Any
 
+from tortoise.expressions import Q
+
 from core.events import (
     CallAnswered,
     CallEnded,
@@ -20,6 +22,7 @@ from core.events import (
 from core.models import Call, CallLeg
 from core.routing.decisions import Disposition
 from core.services.auth import Actor, AuthService
+from core.services.scoping import in_scope
 
 
 def _now() -> datetime:
@@ -229,8 +232,12 @@ class CallHistory:
         self._auth = auth
 
     async def recent(self, actor: Actor, limit: int = 20) -> list[dict[str, Any]]:
-        """The most recent calls, newest first, with their legs."""
+        """The most recent calls, newest first, with their legs: of those the actor's scope covers (a call
+        whose caller or callee is one of its numbers)."""
         await self._auth.authorize(actor, "calls.read")
         limit = max(1, min(limit, 1000))
-        calls = await Call.all().order_by("-started_at").limit(limit).prefetch_related("legs")
+        query = Call.all()
+        if (numbers := await in_scope(self._auth, actor)) is not None:
+            query = query.filter(Q(caller__in=list(numbers)) | Q(callee__in=list(numbers)))
+        calls = await query.order_by("-started_at").limit(limit).prefetch_related("legs")
         return [call_to_dict(c, sorted(c.legs, key=lambda leg: leg.started_at)) for c in calls]

@@ -18,6 +18,7 @@ from core.routing.outbound import OutboundPermission
 from core.services.auth import Actor, AuthService
 from core.services.passwords import generate_password, validate_password
 from core.services.provisioning import CALLER_NAME_MAX_BYTES, Provisioner, sip_digest
+from core.services.scoping import authorize_org, in_scope
 from core.services.validation import number_owner, refuse_if_used, validate_e164
 
 E = TypeVar("E", bound=ExtensionEvent)
@@ -103,6 +104,16 @@ def _view(ext: Extension, password: str | None = None) -> ExtensionView:
     )
 
 
+def _audited(ext: Extension) -> dict[str, object]:
+    """What the audit log keeps of a number's settings (never its SIP digest)."""
+    return {
+        "name": ext.name,
+        "enabled": ext.enabled,
+        "outbound": ext.outbound,
+        "external_caller_id": ext.external_caller_id,
+    }
+
+
 class ExtensionService:
     """CRUD for internal numbers, provisioned into Asterisk as they change."""
 
@@ -119,14 +130,16 @@ class ExtensionService:
         self._country = country  # how national forms of caller IDs are read
 
     async def list(self, actor: Actor) -> list[ExtensionView]:
-        """All internal numbers, by number."""
+        """The internal numbers the actor's scope covers, by number."""
         await self._auth.authorize(actor, "extensions.read")
-        return [_view(e) for e in await Extension.all().order_by("number")]
+        numbers = await in_scope(self._auth, actor)
+        query = Extension.all() if numbers is None else Extension.filter(number__in=list(numbers))
+        return [_view(e) for e in await query.order_by("number")]
 
     async def get(self, actor: Actor, number: str) -> ExtensionView:
         """One internal number."""
         number = validate_number(number)
-        await self._auth.authorize(actor, "extensions.read")
+        await self._auth.authorize(actor, "extensions.read", number, number=number)
         return _view(await self._get(number))
 
     async def add(
@@ -135,7 +148,7 @@ class ExtensionService:
         """Create an internal number; returns it with its SIP password (shown this once)."""
         number, name = validate_number(number), validate_name(name)
         password = validate_password(password, number) if password is not None else generate_password(number)
-        await self._auth.authorize(actor, "extensions.write", number)
+        await authorize_org(self._auth, actor, "extensions.write", number)  # a new number of the organisation
         owner = await number_owner(number)
         if owner is not None:
             raise Conflict(f"internal number {number} is already used by {owner}")
@@ -167,8 +180,9 @@ class ExtensionService:
         `external_caller_id` "" removes the number's own caller ID (the trunk's is shown then).
         """
         number = validate_number(number)
-        await self._auth.authorize(actor, "extensions.write", number)
+        await self._auth.authorize(actor, "extensions.write", number, number=number)
         ext = await self._get(number)
+        before = _audited(ext)
         if name is not None:
             ext.name = validate_name(name)
         if enabled is not None:
@@ -187,13 +201,8 @@ class ExtensionService:
                 actor,
                 "extension.update",
                 number,
-                {
-                    "name": ext.name,
-                    "enabled": ext.enabled,
-                    "outbound": ext.outbound,
-                    "external_caller_id": ext.external_caller_id,
-                    "password_changed": password is not None,
-                },
+                _audited(ext)
+                | {"password_changed": password is not None, "before": before, "after": _audited(ext)},
             )
         await self._provision(ext)
         await self._bus.publish(extension_event(ExtensionUpdated, ext))
@@ -202,13 +211,13 @@ class ExtensionService:
     async def remove(self, actor: Actor, number: str) -> None:
         """Delete an internal number and its SIP account."""
         number = validate_number(number)
-        await self._auth.authorize(actor, "extensions.write", number)
+        await authorize_org(self._auth, actor, "extensions.write", number)
         ext = await self._get(number)
         targets = {f"ext:{number}", f"voicemail:{number}"}
         await refuse_if_used(f"internal number {number}", targets, owner=f"ext:{number}")
         async with in_transaction():
             await ext.delete()
-            await self._auth.audit(actor, "extension.remove", number)
+            await self._auth.audit(actor, "extension.remove", number, {"before": _audited(ext)})
         if self._provisioner:
             try:
                 await self._provisioner.remove(number)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass
 from typing import Literal
 
 from tortoise.transactions import in_transaction
@@ -12,11 +11,11 @@ from tortoise.transactions import in_transaction
 from core.errors import Conflict, InvalidInput, NotFound
 from core.events import EventBus, GroupChanged
 from core.models import Extension, Group, GroupMember
-from core.routing.decisions import RingGroup
-from core.routing.destinations import DestinationKind, parse_destination
-from core.routing.groups import GroupInfo, GroupMemberInfo, RingStrategy
+from core.routing.destinations import DestinationKind
+from core.routing.groups import RingStrategy
 from core.services.auth import Actor, AuthService
 from core.services.extensions import validate_number
+from core.services.scoping import authorize_org, in_scope
 from core.services.validation import given, refuse_if_used, routable_destination
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -50,8 +49,8 @@ def _seconds(value: int, what: str) -> int:
 
 
 class GroupService:
-    """Create and change groups (every change audited and published); give routing what it needs to ring
-    them."""
+    """Create and change groups (every change audited and published). What routing reads of them is
+    core/services/internal/config.py."""
 
     def __init__(self, auth: AuthService, bus: EventBus, country: str = "US") -> None:
         self._auth = auth
@@ -59,9 +58,12 @@ class GroupService:
         self._country = country  # how national numbers in external: destinations are read
 
     async def groups(self, actor: Actor) -> list[GroupView]:
-        """All groups, by name, with their members in ring order."""
-        await self._auth.authorize(actor, "extensions.read")
-        return [await self._view(g) for g in await Group.all().order_by("name")]
+        """All groups, by name, with their members in ring order; a scoped actor sees the groups that hold a
+        number of its scope."""
+        await self._auth.authorize(actor, "groups.read")
+        numbers = await in_scope(self._auth, actor)
+        views = [await self._view(g) for g in await Group.all().order_by("name")]
+        return [v for v in views if numbers is None or numbers & set(v.members)]
 
     async def save(
         self,
@@ -88,7 +90,7 @@ class GroupService:
             if dest.kind is DestinationKind.GROUP and dest.target == name:
                 raise InvalidInput(f"group {name} cannot fall back to itself")
             fallback_text = str(dest)
-        await self._auth.authorize(actor, "extensions.write", f"group:{name}")
+        await authorize_org(self._auth, actor, "groups.write", f"group:{name}")
         settings = {
             "strategy": ring.value,
             "member_timeout": member_timeout,
@@ -97,9 +99,11 @@ class GroupService:
         }
         async with in_transaction():
             group, created = await Group.get_or_create(name=name, defaults=settings)
+            before = None if created else {k: getattr(group, k) for k in settings}
             if not created:
                 await group.update_from_dict(settings).save()
-            await self._auth.audit(actor, "group.add" if created else "group.update", name, settings)
+            detail = settings | {"before": before, "after": settings}
+            await self._auth.audit(actor, "group.add" if created else "group.update", name, detail)
         return await self._publish(actor, "added" if created else "updated", group)
 
     async def set_members(self, actor: Actor, name: str, numbers: list[str]) -> GroupView:
@@ -107,8 +111,9 @@ class GroupService:
         numbers = [validate_number(n) for n in numbers]
         if len(set(numbers)) != len(numbers):
             raise InvalidInput("a number can be in the list only once")
-        await self._auth.authorize(actor, "extensions.write", f"group:{name}")
+        await authorize_org(self._auth, actor, "groups.write", f"group:{name}")
         group = await self._group(name)
+        before = (await self._view(group)).members
         extensions = {e.number: e for e in await Extension.filter(number__in=numbers)}
         missing = [n for n in numbers if n not in extensions]
         if missing:
@@ -126,50 +131,21 @@ class GroupService:
                 await GroupMember.create(group=group, extension=extensions[number], position=position)
             group.last_index = -1
             await group.save(update_fields=["last_index"])
-            await self._auth.audit(actor, "group.members", name, {"members": numbers})
+            detail = {"members": numbers, "before": {"members": before}, "after": {"members": numbers}}
+            await self._auth.audit(actor, "group.members", name, detail)
         return await self._publish(actor, "updated", group)
 
     async def remove(self, actor: Actor, name: str) -> None:
         """Delete a group (its members stay internal numbers)."""
         name = given(name, "group name", "sales").lower()
-        await self._auth.authorize(actor, "extensions.write", f"group:{name}")
+        await authorize_org(self._auth, actor, "groups.write", f"group:{name}")
         group = await self._group(name)
         await refuse_if_used(f"group {group.name}", {f"group:{group.name}"})
         async with in_transaction():
+            before = asdict(await self._view(group))
             await group.delete()
-            await self._auth.audit(actor, "group.remove", name)
+            await self._auth.audit(actor, "group.remove", name, {"before": before})
         await self._bus.publish(GroupChanged(action="removed", actor=actor.name, group=group.name))
-
-    # -- for the call router --------------------------------------------------------------------
-    async def info(self, name: str) -> GroupInfo | None:
-        """What routing needs to ring a group."""
-        group = await Group.get_or_none(name=name)
-        if group is None:
-            return None
-        members = await GroupMember.filter(group=group).order_by("position").prefetch_related("extension")
-        return GroupInfo(
-            group.name,
-            RingStrategy(group.strategy),
-            group.member_timeout,
-            group.timeout,
-            parse_destination(group.fallback) if group.fallback else None,
-            tuple(
-                GroupMemberInfo(
-                    m.extension.number, m.timeout, m.last_rung_at.timestamp() if m.last_rung_at else None
-                )
-                for m in members
-            ),
-            group.last_index,
-            group.recording,
-        )
-
-    async def started(self, plan: RingGroup) -> None:
-        """Remember who was rung first: round robin starts after them, least recent puts them last."""
-        await Group.filter(name=plan.group).update(last_index=plan.first_index)
-        if plan.steps:
-            await GroupMember.filter(
-                group__name=plan.group, extension__number__in=list(plan.steps[0].numbers)
-            ).update(last_rung_at=datetime.now(UTC))
 
     async def _group(self, name: str) -> Group:
         group = await Group.get_or_none(name=given(name, "group name", "sales").lower())

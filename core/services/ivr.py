@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import wave
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -14,10 +14,11 @@ from tortoise.transactions import in_transaction
 from core.errors import InvalidInput, NotFound
 from core.events import EventBus, IvrMenuChanged
 from core.models import Ivr
-from core.routing.destinations import DestinationKind, parse_destination
-from core.routing.ivr import KEY_RE, IvrInfo
+from core.routing.destinations import DestinationKind
+from core.routing.ivr import KEY_RE
 from core.services.auth import Actor, AuthService
 from core.services.extensions import validate_number
+from core.services.scoping import authorize_org
 from core.services.validation import (
     ensure_number_free,
     given,
@@ -71,8 +72,8 @@ def _prompt(prompt: str) -> str:
 
 
 class IvrService:
-    """Create and change IVR menus (every change audited and published); give routing what it needs to
-    play them."""
+    """Create and change IVR menus (every change audited and published). What routing reads of them is
+    core/services/internal/config.py."""
 
     def __init__(self, auth: AuthService, bus: EventBus, sounds_dir: Path, country: str = "US") -> None:
         self._auth = auth
@@ -82,7 +83,7 @@ class IvrService:
 
     async def menus(self, actor: Actor) -> list[IvrView]:
         """All menus, by name."""
-        await self._auth.authorize(actor, "extensions.read")
+        await self._auth.authorize(actor, "ivr.read")
         return [_view(m) for m in await Ivr.all().order_by("name")]
 
     async def save(
@@ -130,15 +131,20 @@ class IvrService:
             raise InvalidInput(f"key {changes['repeat_key']} is already an option of IVR {name}")
         if changes.get("number"):
             await ensure_number_free(str(changes["number"]), keep=f"ivr:{name}")
-        await self._auth.authorize(actor, "extensions.write", f"ivr:{name}")
+        await authorize_org(self._auth, actor, "ivr.write", f"ivr:{name}")
         action: Literal["added", "updated"] = "added" if menu is None else "updated"
+        before = asdict(_view(menu)) if menu is not None else None
         async with in_transaction():
             if menu is None:
                 menu = Ivr(name=name)
                 await menu.update_from_dict(changes).save()
             else:
                 await menu.update_from_dict(changes).save()
-            await self._auth.audit(actor, "ivr.save", name, {k: str(v) for k, v in changes.items()})
+            detail = {k: str(v) for k, v in changes.items()} | {
+                "before": before,
+                "after": asdict(_view(menu)),
+            }
+            await self._auth.audit(actor, "ivr.save", name, detail)
         return await self._publish(actor, action, menu)
 
     async def set_option(self, actor: Actor, name: str, key: str, destination: str | None) -> IvrView:
@@ -156,11 +162,17 @@ class IvrService:
             if key == menu.repeat_key:
                 raise InvalidInput(f"key {key} repeats the menu of IVR {name}: choose another key")
             options[key] = str(await routable_destination(destination, self._country))
-        await self._auth.authorize(actor, "extensions.write", f"ivr:{name}")
+        await authorize_org(self._auth, actor, "ivr.write", f"ivr:{name}")
         async with in_transaction():
-            menu.options = dict(sorted(options.items()))
+            before, menu.options = dict(menu.options), dict(sorted(options.items()))
             await menu.save(update_fields=["options"])
-            await self._auth.audit(actor, "ivr.option", name, {"key": key, "destination": destination})
+            detail = {
+                "key": key,
+                "destination": destination,
+                "before": {"options": before},
+                "after": {"options": menu.options},
+            }
+            await self._auth.audit(actor, "ivr.option", name, detail)
         return await self._publish(actor, "updated", menu)
 
     async def upload_prompt(self, actor: Actor, name: str, path: Path) -> IvrView:
@@ -179,43 +191,27 @@ class IvrService:
                 f"{path} is {shape[0]} Hz, {shape[1] * 8}-bit, {shape[2]} channel(s): prompts must be"
                 f" 8000 Hz, 16-bit, mono (convert it with: sox {path} -r 8000 -b 16 -c 1 prompt.wav)"
             )
-        await self._auth.authorize(actor, "extensions.write", f"ivr:{name}")
+        await authorize_org(self._auth, actor, "ivr.write", f"ivr:{name}")
         self._sounds_dir.mkdir(parents=True, exist_ok=True)
         target = self._sounds_dir / f"ivr-{name}.wav"
         shutil.copyfile(path, target)
         async with in_transaction():
-            menu.prompt = f"sound:{target.with_suffix('')}"
+            before, menu.prompt = menu.prompt, f"sound:{target.with_suffix('')}"
             await menu.save(update_fields=["prompt"])
-            await self._auth.audit(actor, "ivr.prompt", name, {"file": target.name})
+            detail = {"file": target.name, "before": {"prompt": before}, "after": {"prompt": menu.prompt}}
+            await self._auth.audit(actor, "ivr.prompt", name, detail)
         return await self._publish(actor, "updated", menu)
 
     async def remove(self, actor: Actor, name: str) -> None:
         """Delete a menu."""
         name = _name(name)
-        await self._auth.authorize(actor, "extensions.write", f"ivr:{name}")
+        await authorize_org(self._auth, actor, "ivr.write", f"ivr:{name}")
         menu = await self._menu(name)
         await refuse_if_used(f"IVR {name}", {f"ivr:{name}"}, owner=f"ivr:{name}")
         async with in_transaction():
             await menu.delete()
-            await self._auth.audit(actor, "ivr.remove", name)
+            await self._auth.audit(actor, "ivr.remove", name, {"before": asdict(_view(menu))})
         await self._bus.publish(IvrMenuChanged(action="removed", actor=actor.name, ivr=name))
-
-    # -- for the call router --------------------------------------------------------------------
-    async def info(self, name: str) -> IvrInfo | None:
-        """What routing needs to play a menu."""
-        menu = await Ivr.get_or_none(name=name)
-        if menu is None:
-            return None
-        return IvrInfo(
-            menu.name,
-            menu.prompt,
-            {k: parse_destination(v) for k, v in menu.options.items()},
-            menu.direct_dial,
-            menu.timeout,
-            menu.attempts,
-            menu.repeat_key,
-            parse_destination(menu.fallback),
-        )
 
     async def _publish(self, actor: Actor, action: Literal["added", "updated"], menu: Ivr) -> IvrView:
         """Tell what the menu now is; returns its view."""

@@ -95,7 +95,15 @@ ROLES: dict[str, frozenset[str]] = {
     ),
     # sees, changes nothing
     "viewer": frozenset(
-        {"extensions.read", "groups.read", "queues.read", "calls.read", "events.read", "system.read"}
+        {
+            "extensions.read",
+            "groups.read",
+            "queues.read",
+            "calls.read",
+            "events.read",
+            "system.read",
+            "security.read",  # banned addresses, as viewers saw them before rights per feature
+        }
     ),
 }
 

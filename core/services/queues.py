@@ -19,10 +19,11 @@ from core.events import (
     QueueChanged,
 )
 from core.models import Extension, Queue, QueueAgent, Trunk
-from core.routing.destinations import DestinationKind, InvalidDestination, normalise_e164, parse_destination
-from core.routing.queues import AgentInfo, QueueInfo, QueueStrategy
+from core.routing.destinations import DestinationKind, InvalidDestination, normalise_e164
+from core.routing.queues import QueueStrategy
 from core.services.auth import Actor, AuthService
 from core.services.extensions import validate_number
+from core.services.scoping import authorize_org, in_scope
 from core.services.validation import (
     ensure_number_free,
     given,
@@ -89,7 +90,8 @@ def _seconds(value: int | None, what: str, low: int, high: int) -> int | None:
 
 
 class QueueService:
-    """Create and change queues and their agents; give routing what it needs."""
+    """Create and change queues (queues.write, organisation-wide) and control their agents (agents.control,
+    within the actor's scope). What routing reads of them is core/services/internal/config.py."""
 
     def __init__(self, auth: AuthService, bus: EventBus, country: str = "US") -> None:
         self._auth = auth
@@ -97,9 +99,10 @@ class QueueService:
         self._country = country  # how national numbers of remote agents are read
 
     async def queues(self, actor: Actor) -> list[QueueView]:
-        """All queues, by name, with their agents in order."""
-        await self._auth.authorize(actor, "extensions.read")
-        return [await self._view(q) for q in await Queue.all().order_by("name")]
+        """All queues, by name, with their agents in order: of the agents, those the actor's scope covers."""
+        await self._auth.authorize(actor, "queues.read")
+        numbers = await in_scope(self._auth, actor)
+        return [await self._view(q, numbers) for q in await Queue.all().order_by("name")]
 
     async def save(
         self,
@@ -141,12 +144,14 @@ class QueueService:
             changes["music"] = music
         if changes.get("number"):
             await ensure_number_free(str(changes["number"]), keep=f"queue:{name}")
-        await self._auth.authorize(actor, "extensions.write", f"queue:{name}")
+        await authorize_org(self._auth, actor, "queues.write", f"queue:{name}")
         async with in_transaction():
             queue, created = await Queue.get_or_create(name=name, defaults=changes)
+            before = None if created else {k: str(getattr(queue, k)) for k in changes}
             if not created:
                 await queue.update_from_dict(changes).save()
-            audited = {k: str(v) for k, v in changes.items()}
+            after = {k: str(v) for k, v in changes.items()}
+            audited: dict[str, object] = after | {"before": before, "after": after}
             await self._auth.audit(actor, "queue.add" if created else "queue.update", name, audited)
         await self._bus.publish(QueueChanged(queue=name))
         return await self._view(queue)
@@ -154,7 +159,7 @@ class QueueService:
     async def remove(self, actor: Actor, name: str) -> None:
         """Delete a queue and its agents."""
         name = _name(name)
-        await self._auth.authorize(actor, "extensions.write", f"queue:{name}")
+        await authorize_org(self._auth, actor, "queues.write", f"queue:{name}")
         queue = await self._queue(name)
         await refuse_if_used(f"queue {name}", {f"queue:{name}"})
         async with in_transaction():
@@ -182,7 +187,7 @@ class QueueService:
         _seconds(wrapup, "wrap-up", 0, 600)
         for what, value in (("busy", delay_busy), ("no answer", delay_no_answer), ("reject", delay_reject)):
             _seconds(value, f"delay after {what}", 0, 600)
-        await self._auth.authorize(actor, "extensions.write", f"queue:{name}")
+        await authorize_org(self._auth, actor, "queues.write", f"queue:{name}")
         queue = await self._queue(name)
         last = await QueueAgent.filter(queue=queue).order_by("-position").first()
         try:
@@ -207,7 +212,7 @@ class QueueService:
     async def remove_agent(self, actor: Actor, name: str, number: str) -> None:
         """Take an agent out of a queue."""
         name = _name(name)
-        await self._auth.authorize(actor, "extensions.write", f"queue:{name}")
+        await authorize_org(self._auth, actor, "queues.write", f"queue:{name}")
         agent = await self._agent(name, number)
         async with in_transaction():
             await agent.delete()
@@ -245,49 +250,20 @@ class QueueService:
         action: str,
         event: Callable[[str, str], DomainEvent],
     ) -> AgentView:
-        """Turn an agent's login or pause on or off: authorised for operators, audited, announced."""
+        """Turn an agent's login or pause on or off (agents.control, for an agent within the actor's scope):
+        audited, announced."""
         name = _name(name)
-        await self._auth.authorize(actor, "agents.control", f"queue:{name}")
+        agent_number, _ = await _agent_number(number, self._country, must_exist=False)
+        await self._auth.authorize(actor, "agents.control", f"queue:{name}", number=agent_number)
         agent = await self._agent(name, number)
         async with in_transaction():
+            before = getattr(agent, field)
             setattr(agent, field, value)
             await agent.save(update_fields=[field])
-            await self._auth.audit(actor, action, f"queue:{name}", {"agent": agent.number})
+            detail = {"agent": agent.number, "before": {field: before}, "after": {field: value}}
+            await self._auth.audit(actor, action, f"queue:{name}", detail)
         await self._bus.publish(event(name, agent.number))
         return _agent_view(agent)
-
-    # -- for the call router --------------------------------------------------------------------
-    async def info(self, name: str) -> QueueInfo | None:
-        """What routing needs to run a queue."""
-        queue = await Queue.get_or_none(name=name)
-        if queue is None:
-            return None
-        agents = await QueueAgent.filter(queue=queue).order_by("position")
-        return QueueInfo(
-            queue.name,
-            QueueStrategy(queue.strategy),
-            tuple(
-                AgentInfo(
-                    a.number,
-                    a.remote,
-                    a.timeout,
-                    a.wrapup,
-                    a.delay_busy,
-                    a.delay_no_answer,
-                    a.delay_reject,
-                    a.logged_in,
-                    a.paused,
-                )
-                for a in agents
-            ),
-            queue.agent_timeout,
-            queue.max_wait,
-            parse_destination(queue.overflow),
-            queue.wrapup,
-            queue.announce_every,
-            queue.music,
-            queue.recording,
-        )
 
     async def _queue(self, name: str) -> Queue:
         queue = await Queue.get_or_none(name=name)
@@ -303,8 +279,13 @@ class QueueService:
             raise NotFound(f"{number} is not an agent of queue {name}")
         return agent
 
-    async def _view(self, queue: Queue) -> QueueView:
-        agents = await QueueAgent.filter(queue=queue).order_by("position")
+    async def _view(self, queue: Queue, numbers: frozenset[str] | None = None) -> QueueView:
+        """The queue, with its agents (those in `numbers`, when given)."""
+        agents = [
+            a
+            for a in await QueueAgent.filter(queue=queue).order_by("position")
+            if numbers is None or a.number in numbers
+        ]
         return QueueView(
             queue.name,
             queue.number,

@@ -1,14 +1,17 @@
-"""Call recordings: the index of the files Asterisk writes, and their retention."""
+"""Call recordings and voicemail as people see them, recording policies, and retention. Filing the files
+Asterisk writes is the call path's: core/services/internal/recordings.py."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import wave
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+from tortoise.expressions import Q
 
 from core.errors import InvalidInput
 from core.events import (
@@ -16,13 +19,12 @@ from core.events import (
     ExtensionUpdated,
     RecordingDeleted,
     RecordingPolicyChanged,
-    RecordingSaved,
-    VoicemailLeft,
 )
-from core.models import Call, Extension, Group, InboundRoute, Queue, Recording, Voicemail
+from core.models import Extension, Group, InboundRoute, Queue, Recording, Voicemail
 from core.routing.recording import RecordingPolicy
 from core.services.auth import SYSTEM, Actor, AuthService
 from core.services.extensions import extension_event, validate_number
+from core.services.scoping import authorize_org, in_scope
 from core.services.validation import validate_e164
 
 logger = logging.getLogger(__name__)
@@ -58,14 +60,9 @@ def _policy(text: str) -> RecordingPolicy:
         raise InvalidInput(f"recording policy {text!r} must be always, never or on_demand") from None
 
 
-def _wav_seconds(path: Path) -> float:
-    with contextlib.suppress(wave.Error, EOFError, OSError), wave.open(str(path), "rb") as wav:
-        return round(wav.getnframes() / float(wav.getframerate()), 2)
-    return 0.0
-
-
 class RecordingService:
-    """Indexes finished recordings, lists them, sets recording policies and applies retention."""
+    """Lists recordings and voicemail (within the actor's scope), sets recording policies and applies
+    retention."""
 
     def __init__(
         self, auth: AuthService, bus: EventBus, directory: Path, fmt: str = "wav", country: str = "US"
@@ -76,83 +73,35 @@ class RecordingService:
         self.format = fmt
         self._country = country  # how national forms of public numbers are read
 
-    async def index(self, call: Call, name: str, wait: float = 3.0) -> Recording | None:
-        """Record a finished recording in the index once Asterisk has closed its file."""
-        facts = await self._file(name, wait)
-        if facts is None:
-            return None
-        path, duration, size = facts
-        row = await Recording.create(
-            call=call, name=name, path=str(path), format=self.format, duration=duration, size=size
-        )
-        await self._bus.publish(
-            RecordingSaved(
-                call_id=call.call_id,
-                caller=call.caller,
-                callee=call.callee,
-                name=name,
-                path=str(path),
-                duration=duration,
-                size=size,
-            )
-        )
-        return row
-
-    async def index_voicemail(self, call: Call, mailbox: str, caller: str, name: str) -> Voicemail | None:
-        """File a message once Asterisk has closed it; announce it."""
-        facts = await self._file(name)
-        if facts is None:
-            return None
-        path, duration, size = facts
-        row = await Voicemail.create(
-            mailbox=mailbox, call=call, caller=caller, path=str(path), duration=duration, size=size
-        )
-        await self._bus.publish(
-            VoicemailLeft(
-                call_id=call.call_id,
-                caller=call.caller,
-                callee=call.callee,
-                mailbox=mailbox,
-                path=str(path),
-                duration=duration,
-            )
-        )
-        return row
-
     async def voicemails(self, actor: Actor, mailbox: str | None = None) -> list[VoicemailView]:
-        """Messages, newest first (of one mailbox, or all)."""
-        await self._auth.authorize(actor, "calls.read")
+        """Messages, newest first (of one mailbox, or of all the actor's scope covers)."""
         query = Voicemail.all().order_by("-created_at").limit(200)
         if mailbox:
-            query = query.filter(mailbox=validate_number(mailbox))
+            mailbox = validate_number(mailbox)
+            await self._auth.authorize(actor, "recordings.read", f"voicemail:{mailbox}", number=mailbox)
+            query = query.filter(mailbox=mailbox)
+        else:
+            await self._auth.authorize(actor, "recordings.read")
+            if (numbers := await in_scope(self._auth, actor)) is not None:
+                query = query.filter(mailbox__in=list(numbers))
         return [
             VoicemailView(v.mailbox, v.caller, v.path, v.duration, v.created_at.isoformat())
             for v in await query
         ]
 
-    async def _file(self, name: str, wait: float = 3.0) -> tuple[Path, float, int] | None:
-        """Path, duration and size of recording `name` once Asterisk has written it; None if it never does."""
-        path = self.directory / f"{name}.{self.format}"
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait
-        while not path.exists() and loop.time() < deadline:
-            await asyncio.sleep(0.05)
-        if not path.exists():
-            logger.warning("recording %s was not written by Asterisk", name)
-            return None
-        duration = await asyncio.to_thread(_wav_seconds, path) if self.format == "wav" else 0.0
-        return path, duration, path.stat().st_size
-
     async def recordings(
         self, actor: Actor, call_id: str | None = None, limit: int = 50
     ) -> list[RecordingView]:
-        """Recordings, newest first (of one call, or all)."""
-        await self._auth.authorize(actor, "calls.read")
+        """Recordings, newest first (of one call, or all): of the calls whose caller or callee the actor's
+        scope covers."""
+        await self._auth.authorize(actor, "recordings.read")
         query = (
             Recording.all().order_by("-created_at").limit(max(1, min(limit, 1000))).prefetch_related("call")
         )
         if call_id:
             query = query.filter(call_id=call_id)
+        if (numbers := await in_scope(self._auth, actor)) is not None:
+            query = query.filter(Q(call__caller__in=list(numbers)) | Q(call__callee__in=list(numbers)))
         return [
             RecordingView(r.call.call_id, r.name, r.path, r.duration, r.size, r.created_at.isoformat())
             for r in await query
@@ -162,22 +111,28 @@ class RecordingService:
         """Set the recording policy of `ext:101`, `group:sales`, `queue:support` or a public number
         `+15550001000`."""
         value = _policy(policy).value
-        await self._auth.authorize(actor, "extensions.write", f"recording:{target}")
         kind, _, key = target.partition(":")
-        if kind == "ext":
+        if kind == "ext":  # one number: within the actor's scope; the rest is the organisation's
             key = validate_number(key)
+            await self._auth.authorize(actor, "recordings.write", f"recording:{target}", number=key)
+        else:
+            await authorize_org(self._auth, actor, "recordings.write", f"recording:{target}")
+        before: str | None = None
+        if kind == "ext":
             what = f"ext:{key}"  # the target as written everywhere, for the event
             ext = await Extension.get_or_none(number=key)
             updated = 0
             if ext is not None:  # routing keeps extensions in memory: tell it
-                ext.recording, updated = value, 1
+                before, ext.recording, updated = ext.recording, value, 1
                 await ext.save(update_fields=["recording"])
                 await self._bus.publish(extension_event(ExtensionUpdated, ext))
         elif kind == "group":
             what = f"group:{key.lower()}"
+            before = await _policy_of(Group.filter(name=key.lower()))
             updated = await Group.filter(name=key.lower()).update(recording=value)
         elif kind == "queue":
             what = f"queue:{key.lower()}"
+            before = await _policy_of(Queue.filter(name=key.lower()))
             updated = await Queue.filter(name=key.lower()).update(recording=value)
         else:
             try:
@@ -188,10 +143,12 @@ class RecordingService:
                     "+15550001000"
                 ) from None
             what = did
+            before = await _policy_of(InboundRoute.filter(did=did))
             updated = await InboundRoute.filter(did=did).update(recording=value)
         if not updated:
             raise InvalidInput(f"{target} does not exist")
-        await self._auth.audit(actor, "recording.policy", target, {"policy": value})
+        detail = {"policy": value, "before": {"policy": before}, "after": {"policy": value}}
+        await self._auth.audit(actor, "recording.policy", target, detail)
         await self._bus.publish(
             RecordingPolicyChanged(action="updated", actor=actor.name, target=what, policy=value)
         )
@@ -220,3 +177,9 @@ class RecordingService:
         if old:
             logger.info("retention: deleted %d recordings older than %d days", len(old), retention_days)
         return len(old)
+
+
+async def _policy_of(query: Any) -> str | None:
+    """The recording policy of the one row `query` finds (None when there is none)."""
+    row = await query.first()
+    return row.recording if row is not None else None

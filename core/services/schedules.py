@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,9 +14,10 @@ from tortoise.transactions import in_transaction
 from core.errors import Conflict, InvalidInput, NotFound
 from core.events import EventBus, ScheduleChanged, ScheduleSettingsChanged
 from core.models import Schedule, ScheduleHoliday, ScheduleWindow
-from core.routing.destinations import parse_destination
-from core.routing.schedules import WEEKDAYS, OpeningWindow, ScheduleInfo, schedule_is_open
+from core.routing.schedules import WEEKDAYS, schedule_is_open
 from core.services.auth import Actor, AuthService
+from core.services.internal.config import schedule_info
+from core.services.scoping import authorize_org
 from core.services.validation import given, routable_destination
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -64,14 +65,9 @@ def parse_range(text: str) -> tuple[str, str]:
     return start, "00:00" if end == "24:00" else end
 
 
-def _clock(text: str) -> time:
-    hours, minutes = text.split(":")
-    return time(int(hours), int(minutes))
-
-
 class ScheduleService:
     """Create schedules, set their hours, holidays and override (every change audited and published); tell
-    routing and watchers their state."""
+    watchers when one opens or closes. What routing reads of them is core/services/internal/config.py."""
 
     def __init__(self, auth: AuthService, bus: EventBus, country: str = "US") -> None:
         self._auth = auth
@@ -81,7 +77,7 @@ class ScheduleService:
 
     async def schedules(self, actor: Actor) -> list[ScheduleView]:
         """All schedules with their hours and whether they are open now."""
-        await self._auth.authorize(actor, "extensions.read")
+        await self._auth.authorize(actor, "schedules.read")
         return [await self._view(s) for s in await Schedule.all().order_by("name")]
 
     async def save(
@@ -102,7 +98,7 @@ class ScheduleService:
             if text.strip().lower() == f"schedule:{name}":
                 raise InvalidInput(f"schedule {name} cannot send calls to itself")
             destinations.append(str(await routable_destination(text, self._country)))
-        await self._auth.authorize(actor, "extensions.write", f"schedule:{name}")
+        await authorize_org(self._auth, actor, "schedules.write", f"schedule:{name}")
         values = {
             "timezone": timezone,
             "open_destination": destinations[0],
@@ -110,22 +106,32 @@ class ScheduleService:
         }
         async with in_transaction():
             schedule, created = await Schedule.get_or_create(name=name, defaults=values)
+            before = None if created else {k: getattr(schedule, k) for k in values}
             if not created:
                 await schedule.update_from_dict(values).save()
-            await self._auth.audit(actor, "schedule.add" if created else "schedule.update", name, values)
+            detail = values | {"before": before, "after": values}
+            await self._auth.audit(actor, "schedule.add" if created else "schedule.update", name, detail)
         return await self._publish(actor, "added" if created else "updated", schedule)
 
     async def set_hours(self, actor: Actor, name: str, hours: list[tuple[str, str]]) -> ScheduleView:
         """Replace the opening hours: [("mon-fri", "09:00-17:00"), ("sat", "10:00-14:00")]."""
         windows = [(",".join(parse_days(days)), *parse_range(span)) for days, span in hours]
-        await self._auth.authorize(actor, "extensions.write", f"schedule:{name}")
+        await authorize_org(self._auth, actor, "schedules.write", f"schedule:{name}")
         schedule = await self._schedule(name)
+        before = (await self._view(schedule)).hours
         async with in_transaction():
             await ScheduleWindow.filter(schedule=schedule).delete()
             for days, start, end in windows:
                 await ScheduleWindow.create(schedule=schedule, days=days, start=start, end=end)
             await self._auth.audit(
-                actor, "schedule.hours", schedule.name, {"hours": [list(w) for w in windows]}
+                actor,
+                "schedule.hours",
+                schedule.name,
+                {
+                    "hours": [list(w) for w in windows],
+                    "before": {"hours": before},
+                    "after": {"hours": [f"{d} {a}-{b}" for d, a, b in windows]},
+                },
             )
         return await self._publish(actor, "updated", schedule)
 
@@ -135,7 +141,7 @@ class ScheduleService:
             when = date.fromisoformat(day.strip())
         except ValueError:
             raise InvalidInput(f"holiday {day!r}: use YYYY-MM-DD") from None
-        await self._auth.authorize(actor, "extensions.write", f"schedule:{name}")
+        await authorize_org(self._auth, actor, "schedules.write", f"schedule:{name}")
         schedule = await self._schedule(name)
         try:
             async with in_transaction():
@@ -152,45 +158,28 @@ class ScheduleService:
         state = state.strip().lower()
         if state not in ("open", "closed", "auto"):
             raise InvalidInput("override must be open, closed or auto")
-        await self._auth.authorize(actor, "extensions.write", f"schedule:{name}")
+        await authorize_org(self._auth, actor, "schedules.write", f"schedule:{name}")
         schedule = await self._schedule(name)
-        schedule.override = None if state == "auto" else state
+        before, schedule.override = schedule.override, None if state == "auto" else state
         async with in_transaction():
             await schedule.save(update_fields=["override"])
-            await self._auth.audit(actor, "schedule.override", schedule.name, {"state": state})
+            detail = {
+                "state": state,
+                "before": {"override": before},
+                "after": {"override": schedule.override},
+            }
+            await self._auth.audit(actor, "schedule.override", schedule.name, detail)
         await self._publish(actor, "updated", schedule)
         await self.check()  # watchers hear of it at once, not at the next tick
         return await self._view(schedule)
 
-    # -- for the call router and the scheduler --------------------------------------------------
-    async def info(self, name: str) -> ScheduleInfo | None:
-        """What routing needs to decide."""
-        schedule = await Schedule.get_or_none(name=name)
-        if schedule is None:
-            return None
-        windows = await ScheduleWindow.filter(schedule=schedule)
-        holidays = [h.day for h in await ScheduleHoliday.filter(schedule=schedule)]
-        return ScheduleInfo(
-            schedule.name,
-            schedule.timezone,
-            tuple(
-                OpeningWindow(
-                    frozenset(WEEKDAYS.index(d) for d in w.days.split(",")), _clock(w.start), _clock(w.end)
-                )
-                for w in windows
-            ),
-            frozenset(holidays),
-            parse_destination(schedule.open_destination),
-            parse_destination(schedule.closed_destination),
-            None if schedule.override is None else schedule.override == "open",
-        )
-
+    # -- for the scheduler --------------------------------------------------------------------
     async def check(self, now: datetime | None = None) -> list[ScheduleChanged]:
         """Publish a ScheduleChanged event for every schedule that opened or closed since the last check."""
         now = now or datetime.now(UTC)
         changed = []
         for name in [s.name for s in await Schedule.all()]:
-            info = await self.info(name)
+            info = await schedule_info(name)
             if info is None:
                 continue
             is_open = schedule_is_open(info, now)
@@ -227,7 +216,7 @@ class ScheduleService:
         return view
 
     async def _view(self, schedule: Schedule) -> ScheduleView:
-        info = await self.info(schedule.name)
+        info = await schedule_info(schedule.name)
         windows = await ScheduleWindow.filter(schedule=schedule)
         holidays = await ScheduleHoliday.filter(schedule=schedule).order_by("day")
         return ScheduleView(

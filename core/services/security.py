@@ -28,6 +28,7 @@ from core.models import SecurityBan
 from core.security import AuthFailure, Ban, FailureTracker, LogFollower, NumberAlert, parse_line
 from core.security.log import is_plain_security_line, normalise_address
 from core.services.auth import SYSTEM, Actor, AuthService
+from core.services.scoping import authorize_org
 
 logger = logging.getLogger(__name__)
 
@@ -232,14 +233,14 @@ class SecurityService:
     # -- what people can ask --------------------------------------------------------------------------
     async def bans(self, actor: Actor) -> list[BanView]:
         """The addresses banned right now, soonest lifted first."""
-        await self._auth.authorize(actor, "system.read")
+        await self._auth.authorize(actor, "security.read")
         now = datetime.now(UTC)
         rows = await SecurityBan.filter(until__gt=now).order_by("until")
         return [BanView(r.address, r.until, r.failures, list(r.numbers)) for r in rows]
 
     async def unban(self, actor: Actor, address: str) -> None:
         """Lift a ban now; when Asterisk is away, as soon as it is back."""
-        await self._auth.authorize(actor, "security.write", address)
+        await authorize_org(self._auth, actor, "security.write", address)
         canonical = normalise_address(address.strip())
         if canonical is None:
             raise InvalidInput(f"{address!r} is not an IP address (e.g. 203.0.113.7)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -15,6 +15,7 @@ from core.events import EventBus, RouteChanged, TrunkChanged
 from core.models import InboundRoute, Trunk
 from core.services.auth import Actor, AuthService
 from core.services.provisioning import Provisioner
+from core.services.scoping import authorize_org
 from core.services.validation import (
     external_destinations,
     given,
@@ -111,7 +112,7 @@ class TrunkService:
 
     async def trunks(self, actor: Actor) -> list[TrunkView]:
         """All trunks, by name."""
-        await self._auth.authorize(actor, "extensions.read")
+        await self._auth.authorize(actor, "trunks.read")
         return [_trunk_view(t) for t in await Trunk.all().order_by("name")]
 
     async def add(
@@ -138,7 +139,7 @@ class TrunkService:
             raise InvalidInput("trunk port must be between 1 and 65535")
         caller_id = validate_e164(caller_id, "caller ID", self._country)
         username, password = validate_credentials(username, password, register)
-        await self._auth.authorize(actor, "extensions.write", f"trunk:{name}")
+        await authorize_org(self._auth, actor, "trunks.write", f"trunk:{name}")
         # never the password
         detail = {
             "host": host,
@@ -179,7 +180,7 @@ class TrunkService:
     async def remove(self, actor: Actor, name: str) -> None:
         """Delete a trunk."""
         name = given(name, "trunk name", "carrier").lower()
-        await self._auth.authorize(actor, "extensions.write", f"trunk:{name}")
+        await authorize_org(self._auth, actor, "trunks.write", f"trunk:{name}")
         trunk = await Trunk.get_or_none(name=name)
         if trunk is None:
             raise NotFound(f"trunk {name} does not exist")
@@ -188,7 +189,8 @@ class TrunkService:
             await refuse_if_used(f"trunk {name} (the last one)", await external_destinations())
         async with in_transaction():
             await trunk.delete()
-            await self._auth.audit(actor, "trunk.remove", name)
+            # the view: never the password
+            await self._auth.audit(actor, "trunk.remove", name, {"before": asdict(_trunk_view(trunk))})
         if self._provisioner:
             try:
                 await self._provisioner.remove_trunk(name)
@@ -198,7 +200,7 @@ class TrunkService:
 
     async def routes(self, actor: Actor) -> list[RouteView]:
         """All inbound routes, by public number."""
-        await self._auth.authorize(actor, "extensions.read")
+        await self._auth.authorize(actor, "trunks.read")
         return [
             RouteView(r.did, r.destination, r.whitelist_only)
             for r in await InboundRoute.all().order_by("did")
@@ -213,13 +215,14 @@ class TrunkService:
         """
         did = validate_e164(did, "public number", self._country)
         dest = await routable_destination(destination, self._country)
-        await self._auth.authorize(actor, "extensions.write", f"route:{did}")
+        await authorize_org(self._auth, actor, "trunks.write", f"route:{did}")
         async with in_transaction():
+            old = await InboundRoute.get_or_none(did=did)
             replaced = await InboundRoute.filter(did=did).delete()
             await InboundRoute.create(did=did, destination=str(dest), whitelist_only=whitelist_only)
-            await self._auth.audit(
-                actor, "route.set", did, {"destination": str(dest), "whitelist_only": whitelist_only}
-            )
+            after = {"destination": str(dest), "whitelist_only": whitelist_only}
+            before = {"destination": old.destination, "whitelist_only": old.whitelist_only} if old else None
+            await self._auth.audit(actor, "route.set", did, after | {"before": before, "after": after})
         await self._bus.publish(
             RouteChanged(
                 action="updated" if replaced else "added",
@@ -234,11 +237,13 @@ class TrunkService:
     async def remove_route(self, actor: Actor, did: str) -> None:
         """Delete the route of a public number."""
         did = validate_e164(did, "public number", self._country)
-        await self._auth.authorize(actor, "extensions.write", f"route:{did}")
+        await authorize_org(self._auth, actor, "trunks.write", f"route:{did}")
         async with in_transaction():
-            if not await InboundRoute.filter(did=did).delete():
+            old = await InboundRoute.get_or_none(did=did)
+            if old is None or not await InboundRoute.filter(did=did).delete():
                 raise NotFound(f"no route for {did}")
-            await self._auth.audit(actor, "route.remove", did)
+            before = {"destination": old.destination, "whitelist_only": old.whitelist_only}
+            await self._auth.audit(actor, "route.remove", did, {"before": before})
         await self._bus.publish(RouteChanged(action="removed", actor=actor.name, did=did))
 
     async def _provision(self, trunk: Trunk) -> None:

@@ -9,6 +9,7 @@ from core.routing.destinations import parse_destination
 from core.services.auth import Actor, AuthService
 from core.services.caller_lists import CallerListService
 from core.services.extensions import ExtensionService
+from core.services.internal import config
 
 ADMIN = Actor("alice", "admin", "api")
 
@@ -23,12 +24,12 @@ async def lists(db):
 async def test_blacklist_numbers_and_prefixes(lists):
     await lists.block(ADMIN, "+1 (555) 000-0666", note="robocaller")
     await lists.block(ADMIN, "+1 900", prefix=True)
-    screened = await lists.lists()
+    screened = await config.caller_lists()
     assert screened.blacklist == {"+15550000666"} and screened.blocked_prefixes == ("+1900",)
     with pytest.raises(Conflict, match="on the blacklist already"):
         await lists.block(ADMIN, "+15550000666")
-    await lists.record_hit("+1900")
-    await lists.record_hit("+1900")
+    await config.record_hit("+1900")
+    await config.record_hit("+1900")
     hit = await BlacklistEntry.get(pattern="+1900")
     assert hit.hits == 2 and hit.last_hit_at is not None
     assert [e.pattern for e in await lists.blacklist(ADMIN)] == ["+1900", "+15550000666"]  # hit first
@@ -56,7 +57,7 @@ async def test_bad_blacklist_entries(lists, number, prefix, message):
 async def test_whitelist_with_personal_rules(lists):
     await lists.allow(ADMIN, "+15557654321", destination="ext:103", note="VIP client")
     await lists.allow(ADMIN, "+15557650000")
-    screened = await lists.lists()
+    screened = await config.caller_lists()
     assert screened.whitelist == {"+15557654321": parse_destination("ext:103"), "+15557650000": None}
     with pytest.raises(NotFound, match="queue vip does not exist"):
         await lists.allow(ADMIN, "+15557654321", destination="queue:vip")
@@ -66,11 +67,11 @@ async def test_whitelist_with_personal_rules(lists):
 
 async def test_anonymous_policy(lists):
     assert await lists.anonymous_policy(ADMIN) == "allow"
-    assert (await lists.lists()).anonymous is True
+    assert (await config.caller_lists()).anonymous is True
     await lists.set_anonymous_policy(ADMIN, "busy")
-    assert (await lists.lists()).anonymous is False
+    assert (await config.caller_lists()).anonymous is False
     await lists.set_anonymous_policy(ADMIN, "EXT:101")
-    assert (await lists.lists()).anonymous == parse_destination("ext:101")
+    assert (await config.caller_lists()).anonymous == parse_destination("ext:101")
     with pytest.raises(NotFound, match="internal number 555"):
         await lists.set_anonymous_policy(ADMIN, "ext:555")
     with pytest.raises(InvalidInput):

@@ -11,6 +11,7 @@ from core.services.forwarding import ForwardingService
 
 ADMIN = Actor("alice", "admin", "cli")
 OPERATOR = Actor("oscar", "operator", "api")
+VIEWER = Actor("wally", "viewer", "api")
 
 
 @pytest.fixture
@@ -74,12 +75,19 @@ async def test_dnd_is_audited_and_published(forwarding):
     assert await AuditEntry.filter(action="dnd.on", target="102").count() == 1
 
 
-async def test_operators_may_look_but_not_change(forwarding):
+async def test_viewers_may_not_look_or_change_and_operators_may_change(forwarding):
+    # issue 9: forwarding has rights of its own (forwarding.read, forwarding.write); the operator's role
+    # (the switchboard) holds both, a viewer neither
     assert await forwarding.list(OPERATOR) == []
     with pytest.raises(PermissionDenied):
-        await forwarding.set(OPERATOR, "101", "busy", "ext:102")
+        await forwarding.list(VIEWER)
     with pytest.raises(PermissionDenied):
-        await forwarding.set_dnd(OPERATOR, "101", True)
+        await forwarding.set(VIEWER, "101", "busy", "ext:102")
+    with pytest.raises(PermissionDenied):
+        await forwarding.set_dnd(VIEWER, "101", True)
+    await forwarding.set(OPERATOR, "101", "busy", "ext:102")
+    await forwarding.set_dnd(OPERATOR, "101", True)
+    assert [v.destination for v in await forwarding.list(OPERATOR, "101")] == ["ext:102"]
 
 
 async def test_forwarding_outside_needs_a_trunk(forwarding):

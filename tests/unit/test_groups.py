@@ -11,6 +11,7 @@ from core.routing.groups import RingStrategy
 from core.services.auth import Actor, AuthService
 from core.services.extensions import ExtensionService
 from core.services.groups import GroupService
+from core.services.internal import config
 
 ADMIN = Actor("alice", "admin", "cli")
 
@@ -33,13 +34,13 @@ async def test_create_fill_and_read_a_group(groups):
         ["103", "102"],
         "ext:105",
     )
-    info = await groups.info("sales")
+    info = await config.group_info("sales")
     assert (info.strategy, info.member_timeout, info.timeout) == (RingStrategy.ROUND_ROBIN, 8, 40)
     assert [m.number for m in info.members] == ["103", "102"] and info.fallback == parse_destination(
         "ext:105"
     )
-    await groups.started(RingGroup("sales", (RingStep(("102",), 8),), 40, None, 1))
-    info = await groups.info("sales")
+    await config.group_started(RingGroup("sales", (RingStep(("102",), 8),), 40, None, 1))
+    info = await config.group_info("sales")
     assert info.last_index == 1
     assert [m.last_rung is not None for m in info.members] == [False, True]
     assert [a.action for a in await AuditEntry.all().order_by("id")][-2:] == ["group.add", "group.members"]
@@ -51,7 +52,7 @@ async def test_a_number_is_in_one_group_at_most(groups):
     await groups.set_members(ADMIN, "sales", ["101", "102"])
     with pytest.raises(Conflict, match="102 is already in group sales"):
         await groups.set_members(ADMIN, "support", ["102", "103"])
-    assert (await groups.info("support")).members == ()
+    assert (await config.group_info("support")).members == ()
     await groups.set_members(ADMIN, "sales", ["101"])  # 102 leaves sales...
     await groups.set_members(ADMIN, "support", ["102", "103"])  # ...and may join support
 

@@ -17,6 +17,7 @@ from core.config import Settings
 from core.events import EventBus
 from core.services import Services
 from core.services.auth import SYSTEM
+from core.services.internal import config
 
 TOKEN = "a" * 32
 OPERATOR_TOKEN = "o" * 32
@@ -68,7 +69,7 @@ async def pbx(db, tmp_path):
     for number in ("101", "102", "103"):
         await services.extensions.add(SYSTEM, number)
     # the board is told nobody is on a call (set() is empty)
-    board = QueueBoard(services.queues.info, {"101"}.__contains__, set, bus.publish)
+    board = QueueBoard(config.queue_info, {"101"}.__contains__, set, bus.publish)
     app = create_app(services, bus, BoardDaemon(board))
 
     def client(token: str = TOKEN) -> httpx.AsyncClient:

@@ -10,6 +10,7 @@ from core.models import AuditEntry, Ivr
 from core.routing.destinations import parse_destination
 from core.services.auth import Actor, AuthService
 from core.services.extensions import ExtensionService
+from core.services.internal import config
 from core.services.ivr import IvrService
 from core.services.queues import QueueService
 
@@ -41,11 +42,11 @@ async def test_build_a_menu_and_give_it_to_routing(ivrs):
         "0",
         "ext:101",
     )
-    info = await ivrs.info("main")
+    info = await config.ivr_info("main")
     assert info.options["2"] == parse_destination("ivr:sales") and info.direct_dial
-    assert await ivrs.info("nope") is None
+    assert await config.ivr_info("nope") is None
     await ivrs.set_option(ADMIN, "main", "#", None)
-    assert "#" not in (await ivrs.info("main")).options
+    assert "#" not in (await config.ivr_info("main")).options
     actions = [a.action for a in await AuditEntry.filter(target="main").order_by("id")]
     assert actions == ["ivr.save", "ivr.option", "ivr.option", "ivr.option", "ivr.save", "ivr.option"]
 

@@ -56,6 +56,10 @@ def test_the_contracts_say_what_design_md_says():
     assert forbidden("calls-no-orm") == ({"core.calls"}, {"core.models", "tortoise"})
     assert forbidden("console-no-core") == ({"console"}, {"core"})
     assert forbidden("product-no-test-tooling") == (PRODUCT, {TEST_TOOLING})
+    assert forbidden("internal-lookups-not-for-adapters") == (
+        {"core.api", "pbx", "console", "bot"},
+        {"core.services.internal", "core.services.call_lookups"},
+    )
 
 
 def _shipped(name: str) -> bool:

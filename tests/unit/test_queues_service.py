@@ -9,6 +9,7 @@ from core.routing.destinations import parse_destination
 from core.routing.queues import AgentInfo, QueueStrategy
 from core.services.auth import Actor, AuthService
 from core.services.extensions import ExtensionService
+from core.services.internal import config
 from core.services.queues import QueueService
 
 ADMIN = Actor("alice", "admin", "cli")
@@ -34,7 +35,7 @@ async def test_a_queue_with_local_and_remote_agents(queues):
     )
     await queues.add_agent(ADMIN, "support", "101", timeout=20, wrapup=0)
     await queues.add_agent(ADMIN, "support", "+1 (555) 765-4321", delay_no_answer=5)
-    info = await queues.info("support")
+    info = await config.queue_info("support")
     assert (info.strategy, info.max_wait, info.overflow) == (
         QueueStrategy.LONGEST_IDLE,
         120,

@@ -11,6 +11,7 @@ from core.models import Call, EventRecord, Queue, Recording
 from core.routing.recording import RecordingPolicy, recording_policy
 from core.services.auth import Actor, AuthService
 from core.services.extensions import ExtensionService
+from core.services.internal.recordings import RecordingIndex
 from core.services.recordings import RecordingService
 
 ADMIN = Actor("alice", "admin", "cli")
@@ -47,9 +48,14 @@ async def call_row(call_id="c1"):
     return await Call.create(call_id=call_id, caller="101", callee="102", started_at=datetime.now(UTC))
 
 
-async def test_index_reads_duration_and_size(service, tmp_path):
+@pytest.fixture
+def index(db, tmp_path):
+    return RecordingIndex(EventBus(), tmp_path)
+
+
+async def test_index_reads_duration_and_size(service, index, tmp_path):
     write_wav(tmp_path / "c1.wav", 2.5)
-    row = await service.index(await call_row(), "c1")
+    row = await index.index(await call_row(), "c1")
     assert (row.duration, row.size) == (2.5, (tmp_path / "c1.wav").stat().st_size)
     event = await EventRecord.get(type="RecordingSaved")
     assert (event.payload["name"], event.payload["duration"]) == ("c1", 2.5)
@@ -57,15 +63,15 @@ async def test_index_reads_duration_and_size(service, tmp_path):
     assert view.path == str(tmp_path / "c1.wav")
 
 
-async def test_a_recording_asterisk_never_wrote_is_not_indexed(service):
-    assert await service.index(await call_row(), "missing", wait=0.2) is None
+async def test_a_recording_asterisk_never_wrote_is_not_indexed(service, index):
+    assert await index.index(await call_row(), "missing", wait=0.2) is None
     assert await Recording.all().count() == 0
 
 
-async def test_retention_deletes_old_files_and_rows(service, tmp_path):
+async def test_retention_deletes_old_files_and_rows(service, index, tmp_path):
     for name in ("old", "new"):
         write_wav(tmp_path / f"{name}.wav", 0.1)
-        await service.index(await call_row(name), name)
+        await index.index(await call_row(name), name)
     await Recording.filter(name="old").update(created_at=datetime.now(UTC) - timedelta(days=40))
     assert await service.purge(0) == 0  # 0 keeps everything
     assert await service.purge(30) == 1
@@ -90,9 +96,9 @@ async def test_policies_by_target(service):
         await service.set_policy(ADMIN, "ivr:main", "always")
 
 
-async def test_voicemail_is_filed_and_announced(service, tmp_path):
+async def test_voicemail_is_filed_and_announced(service, index, tmp_path):
     write_wav(tmp_path / "vm-c9.wav", 3.0)
-    message = await service.index_voicemail(await call_row("c9"), "101", "+15557654321", "vm-c9")
+    message = await index.index_voicemail(await call_row("c9"), "101", "+15557654321", "vm-c9")
     assert (message.mailbox, message.caller, message.duration) == ("101", "+15557654321", 3.0)
     (view,) = await service.voicemails(ADMIN, "101")
     assert view.path.endswith("vm-c9.wav")

@@ -9,6 +9,7 @@ from core.events import EventBus
 from core.models import EventRecord
 from core.services.auth import Actor, AuthService
 from core.services.extensions import ExtensionService
+from core.services.internal import config
 from core.services.schedules import ScheduleService, parse_days, parse_range
 
 ADMIN = Actor("alice", "admin", "cli")
@@ -67,7 +68,7 @@ async def test_schedule_life(schedules):
     await schedules.add_holiday(ADMIN, "office", "2026-12-25", "Christmas")
     with pytest.raises(Conflict, match="already"):
         await schedules.add_holiday(ADMIN, "office", "2026-12-25")
-    info = await schedules.info("office")
+    info = await config.schedule_info("office")
     assert len(info.windows) == 2 and {str(d) for d in info.holidays} == {"2026-12-25"}
 
 

@@ -1,4 +1,5 @@
-"""The websocket /api/events: a snapshot of the live calls, then every event of the bus as it happens."""
+"""The websocket /api/events: a snapshot of the live calls, then every event of the bus as it happens; a user
+sees only what its rights and scope cover (core/services/event_scope.py)."""
 
 import asyncio
 import contextlib
@@ -8,17 +9,22 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from core.api.bearer import actor_for
 from core.api.deps import Deps
+from core.services.event_scope import event_visible, parties
+from core.services.permissions import ScopeKind
+from core.services.scoping import in_scope
 
 router = APIRouter()
 
 
 @router.websocket("/api/events")
 async def events(ws: WebSocket, deps: Deps) -> None:
-    who = await actor_for(deps.services.auth, ws.scope)
+    auth = deps.services.auth
+    who = await actor_for(auth, ws.scope)
     if who is None or not who.can("events.read"):
         await ws.close(code=4401, reason="missing or invalid bearer token")
         return
     sub = deps.bus.subscribe()
+    group = who.scope.name if who.scope.kind is ScopeKind.GROUP else ""
 
     async def until_client_leaves() -> None:
         # A client that goes away must free its subscription now, not at the next event.
@@ -29,11 +35,17 @@ async def events(ws: WebSocket, deps: Deps) -> None:
 
     watcher: asyncio.Task[None] | None = None
     try:
+        numbers = await in_scope(auth, who)
         await ws.accept()
         watcher = asyncio.create_task(until_client_leaves())
-        await ws.send_text(json.dumps({"type": "Snapshot", "live_calls": deps.daemon.live_calls()}))
+        live = deps.daemon.live_calls() if who.can("calls.read") else []
+        live = [c for c in live if numbers is None or any(p in numbers for p in parties(c))]
+        await ws.send_text(json.dumps({"type": "Snapshot", "live_calls": live}))
         async for event in sub:
-            await ws.send_text(event.model_dump_json())
+            if group and event.type == "GroupChanged":  # the group's numbers may have changed
+                numbers = await in_scope(auth, who)
+            if event_visible(event, who.can, numbers, group):
+                await ws.send_text(event.model_dump_json())
         if sub.overflowed:  # too slow: make the client reconnect and take a fresh snapshot
             await ws.close(code=4408, reason="event stream overflowed; reconnect")
     except (WebSocketDisconnect, RuntimeError):

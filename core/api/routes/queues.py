@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from core.api.deps import Daemon, Svc, Who
 from core.api.routes import named
 from core.api.schemas import AgentIn, QueueIn
+from core.services.scoping import in_scope
 
 router = APIRouter()
 
@@ -19,8 +20,13 @@ async def list_queues(who: Who, svc: Svc) -> list[dict[str, Any]]:
 
 @router.get("/api/queues/live")  # before /api/queues/{name}, which would take "live" for a name
 async def live_queues(who: Who, svc: Svc, daemon: Daemon) -> list[dict[str, Any]]:
-    await svc.auth.authorize(who, "calls.read")
-    return daemon.live_queues()
+    """What every queue's agents are doing and who waits; a scoped user sees the agents of its scope."""
+    await svc.auth.authorize(who, "queues.read")
+    numbers = await in_scope(svc.auth, who)
+    board = daemon.live_queues()
+    if numbers is None:
+        return board
+    return [q | {"agents": [a for a in q["agents"] if a["number"] in numbers]} for q in board]
 
 
 @router.get("/api/queues/{name}")

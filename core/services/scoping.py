@@ -1,0 +1,36 @@
+"""The scope half of authorisation, for the services: organisation-wide configuration needs the org scope,
+and lists show only what the actor's scope covers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from core.services.auth import Actor, AuthService, Denied
+
+
+async def authorize_org(auth: AuthService, actor: Actor, permission: str, target: str) -> None:
+    """Like `auth.authorize`, for changes to organisation-wide configuration (trunks, routes, groups, IVR
+    menus, queues, schedules, the anonymous-caller policy): the right alone is not enough, the actor must
+    act for the whole organisation. A refusal is audited and names what is missing."""
+    await auth.authorize(actor, permission, target)
+    if not actor.scope.whole_organisation:
+        await auth.audit(actor, f"denied:{permission}", target, {"scope": str(actor.scope)}, ok=False)
+        raise Denied(
+            f"{actor.name} acts on {actor.scope} only: {permission} on {target} needs the org scope "
+            "(it is organisation-wide configuration)"
+        )
+
+
+async def in_scope(auth: AuthService, actor: Actor) -> frozenset[str] | None:
+    """The internal numbers the actor's scope covers; None when it covers the whole organisation."""
+    return None if actor.scope.whole_organisation else await auth.numbers_in_scope(actor)
+
+
+def touches(numbers: frozenset[str] | None, *parties: str | None) -> bool:
+    """Whether any of `parties` is in `numbers` (always, for the whole organisation)."""
+    return numbers is None or any(p in numbers for p in parties if p)
+
+
+def only(numbers: frozenset[str] | None, items: Iterable[str]) -> list[str]:
+    """The items within scope."""
+    return [i for i in items if numbers is None or i in numbers]
