@@ -34,3 +34,26 @@ def touches(numbers: frozenset[str] | None, *parties: str | None) -> bool:
 def only(numbers: frozenset[str] | None, items: Iterable[str]) -> list[str]:
     """The items within scope."""
     return [i for i in items if numbers is None or i in numbers]
+
+
+async def authorize_call(
+    auth: AuthService, actor: Actor, permission: str, call: dict[str, object] | None
+) -> None:
+    """Like `auth.authorize`, for an action on a call in progress (`call` as the live view shows it; None
+    when there is no such call, which the action itself reports): the actor's scope must cover its caller
+    or its callee."""
+    call_id = str(call.get("call_id", "")) if call else ""
+    await auth.authorize(actor, permission, call_id)
+    if call is None:
+        return
+    numbers = await in_scope(auth, actor)
+    if not touches(numbers, str(call.get("caller") or ""), str(call.get("callee") or "")):
+        await auth.audit(actor, f"denied:{permission}", call_id, {"scope": str(actor.scope)}, ok=False)
+        raise Denied(f"{actor.name} acts on {actor.scope} only: call {call_id} is outside it")
+
+
+def calls_in_scope(
+    calls: Iterable[dict[str, object]], numbers: frozenset[str] | None
+) -> list[dict[str, object]]:
+    """The live calls (as the live view shows them) whose caller or callee is within `numbers`."""
+    return [c for c in calls if touches(numbers, str(c.get("caller") or ""), str(c.get("callee") or ""))]

@@ -47,6 +47,7 @@ def test_rights_are_the_roles_narrowed_or_widened():
     )
     assert "calls.listen" in staff and "calls.control" not in staff
     assert ROLES["viewer"] <= {p for p in PERMISSIONS if p.endswith(".read")}  # a viewer changes nothing
+    assert "security.read" in ROLES["operator"]  # operators watch banned addresses and security alerts
     with pytest.raises(InvalidInput, match="unknown permission"):
         check_permissions(["calls.everything"])
 

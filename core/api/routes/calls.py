@@ -4,7 +4,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from core.api.deps import Daemon, Svc, Who
+from core.api.deps import Daemon, DaemonView, Svc, Who
+from core.services.scoping import authorize_call, calls_in_scope, in_scope
 
 router = APIRouter()
 
@@ -12,7 +13,11 @@ router = APIRouter()
 @router.get("/api/calls/live")
 async def live_calls(who: Who, svc: Svc, daemon: Daemon) -> list[dict[str, Any]]:
     await svc.auth.authorize(who, "calls.read")
-    return daemon.live_calls()
+    return calls_in_scope(daemon.live_calls(), await in_scope(svc.auth, who))
+
+
+def _live(daemon: DaemonView, call_id: str) -> dict[str, Any] | None:
+    return next((c for c in daemon.live_calls() if c.get("call_id") == call_id), None)
 
 
 @router.get("/api/calls")
@@ -22,7 +27,7 @@ async def calls(who: Who, svc: Svc, limit: Annotated[int, Query(ge=1, le=1000)] 
 
 @router.post("/api/calls/{call_id}/recording", status_code=201)
 async def start_recording(call_id: str, who: Who, svc: Svc, daemon: Daemon) -> dict[str, str]:
-    await svc.auth.authorize(who, "calls.record", call_id)
+    await authorize_call(svc.auth, who, "calls.record", _live(daemon, call_id))
     name = await daemon.start_recording(call_id)
     await svc.auth.audit(who, "recording.start", call_id)
     return {"call_id": call_id, "recording": name}
@@ -30,6 +35,6 @@ async def start_recording(call_id: str, who: Who, svc: Svc, daemon: Daemon) -> d
 
 @router.delete("/api/calls/{call_id}/recording", status_code=204)
 async def stop_recording(call_id: str, who: Who, svc: Svc, daemon: Daemon) -> None:
-    await svc.auth.authorize(who, "calls.record", call_id)
+    await authorize_call(svc.auth, who, "calls.record", _live(daemon, call_id))
     await daemon.stop_recording(call_id)
     await svc.auth.audit(who, "recording.stop", call_id)

@@ -9,9 +9,9 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from core.api.bearer import actor_for
 from core.api.deps import Deps
-from core.services.event_scope import event_visible, parties
+from core.services.event_scope import event_visible
 from core.services.permissions import ScopeKind
-from core.services.scoping import in_scope
+from core.services.scoping import calls_in_scope, in_scope
 
 router = APIRouter()
 
@@ -39,7 +39,7 @@ async def events(ws: WebSocket, deps: Deps) -> None:
         await ws.accept()
         watcher = asyncio.create_task(until_client_leaves())
         live = deps.daemon.live_calls() if who.can("calls.read") else []
-        live = [c for c in live if numbers is None or any(p in numbers for p in parties(c))]
+        live = calls_in_scope(live, numbers)
         await ws.send_text(json.dumps({"type": "Snapshot", "live_calls": live}))
         async for event in sub:
             if group and event.type == "GroupChanged":  # the group's numbers may have changed
