@@ -161,6 +161,7 @@ class Daemon:
             self.jobs.stop()
             self._server.should_exit = True
             await self.calls.close()
+            await self.provisioner.close()
             await asyncio.gather(ari_task, api_task, security_task, return_exceptions=True)
             sock.close()
 

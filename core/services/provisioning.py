@@ -6,11 +6,12 @@ They don't inherit templates: every field is sent explicitly.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ipaddress
 import logging
 
-from core.ari.client import AriClient, AriRefused
+from core.ari.client import AriClient, AriError, AriRefused
 from core.models import Extension, Trunk
 
 logger = logging.getLogger(__name__)
@@ -141,6 +142,10 @@ def trunk_fields(trunk: Trunk, bind: str) -> dict[str, dict[str, str]]:
 
 #: every object type a trunk may have, in removal order (the registration first: it unregisters)
 TRUNK_OBJECT_TYPES = ("registration", "identify", "endpoint", "aor", "auth")
+#: how long a removed trunk's credentials outlive it in Asterisk: removing its registration sends the
+#: carrier a REGISTER with Expires: 0, which the carrier challenges like any other and Asterisk answers
+#: with those credentials (deleted at once, the carrier would keep the stale registration until it expires)
+UNREGISTER_GRACE = 5.0
 
 
 def trunk_credentials(trunk: Trunk) -> tuple[str, str] | None:
@@ -170,6 +175,9 @@ class Provisioner:
         self.client: AriClient | None = None  # set while ARI is connected
         #: what Asterisk refused at the last full provisioning ("internal number 106: ..."), for health
         self.failures: list[str] = []
+        self.unregister_grace = UNREGISTER_GRACE
+        self._trunk_lock = asyncio.Lock()
+        self._later: set[asyncio.Task[None]] = set()
 
     async def push(self, ext: Extension, client: AriClient | None = None) -> bool:
         """Provision one number (or remove it when disabled). False when Asterisk is not connected."""
@@ -199,8 +207,9 @@ class Provisioner:
         client = client or self.client
         if client is None:
             return False
-        for object_type, fields in trunk_fields(trunk, self._bind).items():
-            await client.push_config(object_type, trunk_endpoint_id(trunk.name), fields)
+        async with self._trunk_lock:
+            for object_type, fields in trunk_fields(trunk, self._bind).items():
+                await client.push_config(object_type, trunk_endpoint_id(trunk.name), fields)
         return True
 
     async def remove_trunk(self, name: str, client: AriClient | None = None) -> bool:
@@ -208,9 +217,30 @@ class Provisioner:
         client = client or self.client
         if client is None:
             return False
-        for object_type in TRUNK_OBJECT_TYPES:
-            await client.delete_config(object_type, trunk_endpoint_id(name))
+        async with self._trunk_lock:
+            for object_type in TRUNK_OBJECT_TYPES[:-1]:
+                await client.delete_config(object_type, trunk_endpoint_id(name))
+        task = asyncio.create_task(self._forget_trunk_auth(name, client), name=f"forget-auth-{name}")
+        self._later.add(task)
+        task.add_done_callback(self._later.discard)
         return True
+
+    async def close(self) -> None:
+        """Stop the deferred removals (Asterisk forgets its memory objects when it stops anyway)."""
+        for task in list(self._later):
+            task.cancel()
+        await asyncio.gather(*self._later, return_exceptions=True)
+
+    async def _forget_trunk_auth(self, name: str, client: AriClient) -> None:
+        """The trunk's auth object, UNREGISTER_GRACE s after the rest, unless the trunk is back by then."""
+        await asyncio.sleep(self.unregister_grace)
+        async with self._trunk_lock:
+            if await Trunk.filter(name=name, enabled=True).exists():
+                return  # added again meanwhile: push_trunk has put its (new) credentials
+            try:
+                await client.delete_config("auth", trunk_endpoint_id(name))
+            except AriError as exc:  # Asterisk away: the object is gone from its memory anyway
+                logger.info("trunk %s: its credentials stay in Asterisk until it restarts (%s)", name, exc)
 
     async def push_all(self, client: AriClient) -> int:
         """Provision every internal number and trunk; returns how many numbers are enabled.

@@ -1,5 +1,7 @@
 """Trunks and inbound routes through the service: validation, audit, provisioning."""
 
+import asyncio
+
 import pytest
 
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -45,6 +47,18 @@ async def test_trunk_is_provisioned_with_address_identification(db):
     await service.remove(ADMIN, "carrier")
     assert objects == {} and await Trunk.all().count() == 0
     assert [a.action for a in await AuditEntry.all().order_by("id")] == ["trunk.add", "trunk.remove"]
+
+
+async def test_a_trunk_added_again_within_the_grace_keeps_its_new_credentials(db):
+    prov = Provisioner("127.0.0.1")
+    prov.client = RecordingAri()
+    prov.unregister_grace = 0.05
+    service = TrunkService(AuthService(), EventBus(), prov)
+    await service.add(ADMIN, "carrier", "127.0.0.2", 5370, "+15550001000", "pbx01", "old-Secret-1")
+    await service.remove(ADMIN, "carrier")
+    await service.add(ADMIN, "carrier", "127.0.0.2", 5370, "+15550001000", "pbx01", "new-Secret-2")
+    await asyncio.sleep(0.2)
+    assert prov.client.objects[("auth", "trunk-carrier")]["password"] == "new-Secret-2"
 
 
 @pytest.mark.parametrize(

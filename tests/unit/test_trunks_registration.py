@@ -1,5 +1,6 @@
 """Trunks with credentials at the carrier: validation, the PJSIP objects pushed, secrets kept out of sight."""
 
+import asyncio
 from dataclasses import asdict
 from pathlib import Path
 
@@ -82,7 +83,11 @@ async def test_registering_trunk_is_pushed_and_removed_with_all_its_objects(db, 
     ]
     stored = await Trunk.get(name="carrier")
     assert (stored.username, stored.password, stored.register) == ("pbx01", SECRET, True)
+    provisioned.unregister_grace = 0.05
     await service.remove(ADMIN, "carrier")
+    # the credentials outlive the rest a moment: the carrier challenges the registration's removal too
+    assert list(provisioned.client.objects) == [("auth", "trunk-carrier")]
+    await asyncio.sleep(0.2)
     assert provisioned.client.objects == {}
     audit = await AuditEntry.all().order_by("id")
     assert audit[0].detail["username"] == "pbx01" and audit[0].detail["register"] is True
