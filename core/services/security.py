@@ -251,12 +251,14 @@ class SecurityService:
             raise NotFound(f"{canonical} is not banned")
         now = datetime.now(UTC)
         await SecurityBan.filter(address=canonical).update(until=now)
-        self._bans[canonical] = now  # expired: lifted now, or at the next connect
         if self.client is not None:
+            # lifted here and now; the expiry check must not lift it a second time meanwhile, so the
+            # ban is marked expired only when Asterisk could not drop its ACL
             with contextlib.suppress(AriError):  # else lifted by the next expiry check
                 await self._lift(canonical, self.client, actor, "by hand")
                 return
-        # no longer banned here; Asterisk's ACL goes at the next expiry check or connect (announced then too)
+        self._bans[canonical] = now  # expired: Asterisk's ACL goes at the next expiry check or connect
+        # no longer banned here (announced once more when Asterisk has dropped its ACL)
         await self._lifted(actor, canonical, "by hand")
 
 
