@@ -19,6 +19,7 @@ from .process import SippError, SippProcess, scenario_file
 log = logging.getLogger(__name__)
 
 
+BIND_ATTEMPTS = 3  # sipp is started again on fresh ports when one picked free was taken meanwhile
 PHONE_BEHAVIOURS = {
     "answer": "phone_answer.xml",
     "answer_hangup": "phone_answer_hangup.xml",
@@ -66,34 +67,42 @@ class SippPhone:
 
     async def __aenter__(self) -> Self:
         self._tmp = tempfile.TemporaryDirectory(prefix=f"sipp-phone-{self.number}-")
-        self._sipp = SippProcess(Path(self._tmp.name), "phone")
-        args = self._sipp.args(
-            "register.xml",
-            self.local_ip,
-            self.remote,
-            "-oocsf",
-            str(scenario_file(PHONE_BEHAVIOURS[self.behaviour])),
-            "-s",
-            self.number,
-            "-au",
-            self.number,
-            "-ap",
-            self.password,
-            "-m",
-            "1",
-            "-d",
-            str(self.hold_ms),
-            "-aa",
-            "-rtp_echo",
-        )
-        self.sip_port = int(args[args.index("-p") + 1])
-        try:
-            await self._sipp.start(args)
-            await self._wait_registered()
-        except BaseException:
-            await self._close()
-            raise
-        return self
+        for attempt in range(1, BIND_ATTEMPTS + 1):
+            self._sipp = SippProcess(Path(self._tmp.name), f"phone-{attempt}" if attempt > 1 else "phone")
+            args = self._sipp.args(
+                "register.xml",
+                self.local_ip,
+                self.remote,
+                "-oocsf",
+                str(scenario_file(PHONE_BEHAVIOURS[self.behaviour])),
+                "-s",
+                self.number,
+                "-au",
+                self.number,
+                "-ap",
+                self.password,
+                "-m",
+                "1",
+                "-d",
+                str(self.hold_ms),
+                "-aa",
+                "-rtp_echo",
+            )
+            self.sip_port = int(args[args.index("-p") + 1])
+            try:
+                await self._sipp.start(args)
+                await self._wait_registered()
+                return self
+            except SippError:
+                # a port picked free was taken by another test in the instant before sipp bound it
+                if attempt < BIND_ATTEMPTS and self._sipp.bind_failed():
+                    continue
+                await self._close()
+                raise
+            except BaseException:
+                await self._close()
+                raise
+        raise AssertionError("unreachable")
 
     async def __aexit__(self, *exc) -> None:
         try:

@@ -180,6 +180,12 @@ class SippProcess:
             message_log=self.message_log(),
         )
 
+    def bind_failed(self) -> bool:
+        """Whether sipp exited because a port it was given was taken (errno 98: in use)."""
+        return self.proc is not None and self.proc.returncode is not None and (
+            "errno = 98" in self.stderr_tail() or "Address already in use" in self.stderr_tail()
+        )
+
     def stderr_tail(self) -> str:
         """stderr plus the lines of the -trace_err log that stderr does not already show."""
         err = _read(self.workdir / f"{self.name}.stderr.txt")
