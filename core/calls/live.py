@@ -20,7 +20,7 @@ class LiveCall:
     caller: str
     caller_name: str
     callee: str
-    state: str  # routing | ringing | ivr | queued | voicemail | up
+    state: str  # routing | ringing | ivr | queued | voicemail | up | held
     started_at: datetime
     answered_at: datetime | None = None
     channels: list[str] = field(default_factory=list)
@@ -81,7 +81,7 @@ class CallTable:
         """The internal (and remote agents') numbers on a call now: answered, or calling out."""
         numbers = set()
         for flow in self.flows():
-            if flow.answered_number is not None and flow.live.state == "up":
+            if flow.answered_number is not None and flow.talking:
                 numbers.add(flow.answered_number)
             if not flow.inbound:
                 numbers.add(flow.caller_number)

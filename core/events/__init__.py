@@ -2,6 +2,7 @@
 
 from core.events.base import DomainEvent
 from core.events.bus import EventBus, Subscription
+from core.events.call_control import CallHeld, CallHungUp, CallRedirected, CallResumed, CallTransferred
 from core.events.changes import (
     AnonymousPolicyChanged,
     BlacklistChanged,
@@ -49,9 +50,14 @@ __all__ = [
     "CallAnswered",
     "CallEnded",
     "CallForwarded",
+    "CallHeld",
+    "CallHungUp",
+    "CallRedirected",
     "CallRerouted",
+    "CallResumed",
     "CallRinging",
     "CallStarted",
+    "CallTransferred",
     "CallerBlocked",
     "ConfigChanged",
     "DomainEvent",

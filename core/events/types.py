@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, TypeAdapter
 
 from core.events.base import DomainEvent
+from core.events.call_control import CallHeld, CallHungUp, CallRedirected, CallResumed, CallTransferred
 from core.events.changes import (
     AnonymousPolicyChanged,
     BlacklistChanged,
@@ -234,6 +235,11 @@ AnyEvent = Annotated[
     | VoicemailLeft
     | RecordingDeleted
     | CallEnded
+    | CallHungUp
+    | CallTransferred
+    | CallRedirected
+    | CallHeld
+    | CallResumed
     | ExtensionAdded
     | ExtensionUpdated
     | ExtensionRemoved

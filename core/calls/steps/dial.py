@@ -82,7 +82,8 @@ async def ring_group(flow: CallFlow, plan: RingGroup) -> Refusal | None:
 async def ring(flow: CallFlow, targets: list[Target], seconds: float) -> Refusal | None:
     """Ring these numbers together; the first to answer is bridged with the caller.
 
-    Returns how the ringing ended when nobody answered, or None when the call is over.
+    Returns how the ringing ended when nobody answered, or None when the call is over, or when an
+    operator sent it elsewhere (flow.reroute, which the routing loop follows).
     """
     ringing: dict[str, Target] = {}
     outcomes: list[Refusal] = []
@@ -120,15 +121,19 @@ async def ring(flow: CallFlow, targets: list[Target], seconds: float) -> Refusal
     deadline = loop.time() + seconds
     while ringing:
         event = await flow.next_event(max(deadline - loop.time(), 0))
+        if event is not None and flow.caller_left(event):
+            await flow.cancelled(event.get("cause"))
+            return None
+        if flow.reroute is not None:  # an operator redirected the call while it rang: the loop goes on
+            for callee in list(ringing):
+                await flow.stop_ringing(callee, Disposition.REDIRECTED, 16)
+            return None
         if event is None:  # rang long enough
             for callee, to in list(ringing.items()):
                 await flow.stop_ringing(callee, Disposition.NO_ANSWER, 19)
                 _unanswered(flow, to.number, None)
             return REFUSALS[Disposition.NO_ANSWER]
         chan, kind = channel_of(event), event["type"]
-        if flow.caller_left(event):
-            await flow.cancelled(event.get("cause"))
-            return None
         if kind == "PlaybackFinished":
             await playback_finished(flow, event)
         if chan in ringing and kind == "StasisStart":

@@ -71,6 +71,9 @@ class FakeAri:
     async def add_to_bridge(self, bridge_id: str, channel_ids: list[str]) -> None:
         await self._request("add_to_bridge", bridge_id, channel_ids)
 
+    async def remove_from_bridge(self, bridge_id: str, channel_ids: list[str]) -> None:
+        await self._request("remove_from_bridge", bridge_id, channel_ids)
+
     async def destroy_bridge(self, bridge_id: str) -> None:
         await self._request("destroy_bridge", bridge_id)
 
