@@ -209,3 +209,11 @@ class HoldIn(BaseModel):
 
     model_config = {"extra": "forbid"}
     party: str = Field("caller", description="caller or callee: who hears music on hold")
+
+
+class PlaceCallIn(BaseModel):
+    """Body of POST /api/calls (click-to-call)."""
+
+    model_config = {"extra": "forbid"}
+    from_: str = Field(alias="from", description="the internal number rung first, e.g. 102")
+    to: str = Field(description="what it then calls: an internal number or +15551234567")

@@ -41,7 +41,13 @@ class AriClient(Protocol):
     async def ring(self, channel_id: str) -> None: ...
     async def hangup(self, channel_id: str, reason: str = "normal") -> None: ...
     async def originate(
-        self, endpoint: str, channel_id: str, app_args: str, caller_id: str, timeout: int, originator: str
+        self,
+        endpoint: str,
+        channel_id: str,
+        app_args: str,
+        caller_id: str,
+        timeout: int,
+        originator: str | None = None,
     ) -> None: ...
     async def create_bridge(self, bridge_id: str) -> None: ...
     async def add_to_bridge(self, bridge_id: str, channel_ids: list[str]) -> None: ...
@@ -106,8 +112,16 @@ class AsyncariClient:
         await self._op("hangup", self._ari.channels.hangup, channelId=channel_id, reason=reason)
 
     async def originate(
-        self, endpoint: str, channel_id: str, app_args: str, caller_id: str, timeout: int, originator: str
+        self,
+        endpoint: str,
+        channel_id: str,
+        app_args: str,
+        caller_id: str,
+        timeout: int,
+        originator: str | None = None,
     ) -> None:
+        """Dial `endpoint` into our app (`app_args`); `originator`: the channel it is dialled for."""
+        linked = {"originator": originator} if originator else {}
         await self._op(
             "originate",
             self._ari.channels.originateWithId,
@@ -117,7 +131,7 @@ class AsyncariClient:
             appArgs=app_args,
             callerId=caller_id,
             timeout=timeout,
-            originator=originator,
+            **linked,
         )
 
     async def create_bridge(self, bridge_id: str) -> None:

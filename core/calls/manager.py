@@ -49,7 +49,7 @@ class CallManager:
     def __init__(self, deps: CallDeps) -> None:
         self.deps = deps
         self.table = CallTable()
-        self.control = CallControl(self.table)  # actions on live calls, by call id
+        self.control = CallControl(self.table, deps)  # actions on live calls, by call id
         self.queues = QueueBoard(deps.lookups.queue, deps.directory.online, self.table.in_calls, deps.publish)
         self._recent_events: collections.deque[tuple[Any, ...]] = collections.deque(maxlen=64)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -57,6 +57,7 @@ class CallManager:
             "internal": self._start_internal,
             "inbound": self._start_inbound,
             "dialed": self._route_dialed,
+            "clicktocall": self._start_placed,
         }
 
     @property
@@ -121,6 +122,17 @@ class CallManager:
         flow = CallFlow(self.deps, self.table, self.queues, event["channel"], dialled, inbound)
         self.table.own(flow.caller_id, flow)
         self._spawn(flow.run(run_call), f"call-{flow.caller_id}")
+
+    def _start_placed(self, event: Event, args: list[str]) -> None:
+        """Click-to-call: the phone of `from` answered (args: call id, from, to); now it calls `to`, as
+        if it had dialled it."""
+        call_id, number, dialled = [*args, "", "", ""][:3]
+        info = self.deps.directory.get(number)
+        channel = {**event["channel"], "caller": {"number": number, "name": info.name if info else ""}}
+        flow = CallFlow(self.deps, self.table, self.queues, channel, dialled, inbound=False)
+        flow.live.call_id, flow.answered = call_id or flow.live.call_id, True
+        self.table.own(flow.caller_id, flow)
+        self._spawn(flow.run(run_call), f"placed-{flow.caller_id}")
 
     def _route_dialed(self, event: Event, args: list[str]) -> None:
         flow = self.table.get(event["channel"]["id"])

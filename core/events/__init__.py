@@ -2,7 +2,14 @@
 
 from core.events.base import DomainEvent
 from core.events.bus import EventBus, Subscription
-from core.events.call_control import CallHeld, CallHungUp, CallRedirected, CallResumed, CallTransferred
+from core.events.call_control import (
+    CallHeld,
+    CallHungUp,
+    CallPlaced,
+    CallRedirected,
+    CallResumed,
+    CallTransferred,
+)
 from core.events.changes import (
     AnonymousPolicyChanged,
     BlacklistChanged,
@@ -52,6 +59,7 @@ __all__ = [
     "CallForwarded",
     "CallHeld",
     "CallHungUp",
+    "CallPlaced",
     "CallRedirected",
     "CallRerouted",
     "CallResumed",

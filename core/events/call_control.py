@@ -50,3 +50,9 @@ class CallResumed(_ControlEvent):
 
     type: Literal["CallResumed"] = "CallResumed"
     party: str
+
+
+class CallPlaced(_ControlEvent):
+    """Click-to-call: the phone of `caller` is rung; when it answers, it calls `callee`."""
+
+    type: Literal["CallPlaced"] = "CallPlaced"

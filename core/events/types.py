@@ -12,7 +12,14 @@ from typing import Annotated, Literal
 from pydantic import Field, TypeAdapter
 
 from core.events.base import DomainEvent
-from core.events.call_control import CallHeld, CallHungUp, CallRedirected, CallResumed, CallTransferred
+from core.events.call_control import (
+    CallHeld,
+    CallHungUp,
+    CallPlaced,
+    CallRedirected,
+    CallResumed,
+    CallTransferred,
+)
 from core.events.changes import (
     AnonymousPolicyChanged,
     BlacklistChanged,
@@ -240,6 +247,7 @@ AnyEvent = Annotated[
     | CallRedirected
     | CallHeld
     | CallResumed
+    | CallPlaced
     | ExtensionAdded
     | ExtensionUpdated
     | ExtensionRemoved

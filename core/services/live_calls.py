@@ -15,11 +15,21 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from core.errors import Conflict, InvalidInput, NotFound
-from core.events import CallHeld, CallHungUp, CallRedirected, CallResumed, CallTransferred, EventBus
-from core.routing.destinations import Destination
+from core.events import (
+    CallHeld,
+    CallHungUp,
+    CallPlaced,
+    CallRedirected,
+    CallResumed,
+    CallTransferred,
+    EventBus,
+)
+from core.models import Extension
+from core.routing.destinations import Destination, to_e164
+from core.routing.outbound import is_external
 from core.services.auth import Actor, AuthService
 from core.services.scoping import authorize_call
-from core.services.validation import routable_destination
+from core.services.validation import number_owner, routable_destination
 
 PARTIES = ("caller", "callee")
 
@@ -33,6 +43,7 @@ class LiveCallControl(Protocol):
     async def redirect(self, call_id: str, dest: Destination) -> None: ...
     async def hold(self, call_id: str, party: str) -> None: ...
     async def resume(self, call_id: str) -> str: ...
+    async def place(self, from_number: str, to: str) -> str: ...
 
 
 class LiveCallService:
@@ -86,6 +97,23 @@ class LiveCallService:
         await self._bus.publish(CallResumed(**_parties(call), actor=actor.name, party=party))
         return party
 
+    async def place(self, actor: Actor, from_number: str, to: str) -> dict[str, str]:
+        """Click-to-call: ring `from_number` first; when it answers, call `to` as its own outgoing call
+        (its outbound permission applies). `to`: an internal number, or an outside one (national forms
+        read in the PBX's country)."""
+        number = (from_number or "").strip()
+        await self._auth.authorize(actor, "calls.control", number, number=number)
+        control = self.control
+        if control is None:
+            raise Conflict("calls are placed through the running PBX: start it (pbx serve)")
+        if not await Extension.exists(number=number):
+            raise NotFound(f"internal number {number or from_number!r} does not exist")
+        dialled = await _callable(to, self._country)
+        call_id = await control.place(number, dialled)
+        await self._auth.audit(actor, "call.place", call_id, {"from": number, "to": dialled})
+        await self._bus.publish(CallPlaced(call_id=call_id, caller=number, callee=dialled, actor=actor.name))
+        return {"call_id": call_id, "from": number, "to": dialled}
+
     # -- rules ------------------------------------------------------------------------------------
     async def _call(self, actor: Actor, call_id: str) -> tuple[LiveCallControl, dict[str, Any]]:
         """The engine and the call, once the actor may control it (refusals audited)."""
@@ -101,6 +129,22 @@ class LiveCallService:
     async def _done(self, actor: Actor, action: str, call: dict[str, Any], detail: dict[str, Any]) -> None:
         before = {k: call.get(k) for k in ("caller", "callee", "state")}
         await self._auth.audit(actor, action, str(call["call_id"]), {"before": before, **detail})
+
+
+async def _callable(to: str, country: str | None) -> str:
+    """A number a phone can call: an internal number that exists, or an outside number in E.164."""
+    text = (to or "").strip()
+    if text.isdigit() and not is_external(text):
+        if not await Extension.exists(number=text) and await number_owner(text) is None:
+            raise NotFound(f"internal number {text} does not exist")
+        return text
+    e164 = to_e164(text, country) if text else None
+    if e164 is None:
+        raise InvalidInput(
+            f"{to!r} is not a number to call: an internal number (e.g. 102) or a phone number "
+            "(e.g. +15551234567, or national)"
+        )
+    return e164
 
 
 def _party(party: str) -> str:

@@ -179,3 +179,25 @@ async def test_hold_resume_and_hang_up_from_the_api(pbx):
     assert {"CallHeld", "CallResumed", "CallHungUp"} <= set(types)
     actions = [a.action for a in await AuditEntry.filter(target=call_id).order_by("id")]
     assert actions[:3] == ["call.hold", "call.resume", "call.hangup"]
+
+
+async def test_click_to_call_rings_the_phone_then_calls_from_it(pbx):
+    async with phone(pbx, "102") as placing, phone(pbx, "103", "answer_hangup", hold_ms=1500) as callee:
+        async with api(pbx) as client:
+            r = await client.post("calls", json={"from": "102", "to": "103"})
+            assert r.status_code == 202, r.text
+            call_id = r.json()["call_id"]
+            assert r.json() == {"call_id": call_id, "from": "102", "to": "103"}
+            offline = await client.post("calls", json={"from": "104", "to": "103"})
+            assert offline.status_code == 409 and "104 has no phone registered" in offline.json()["error"]
+        assert await placing.wait_invites(1) == 1  # 102 rings first, showing whom it will call
+        (invite,) = [
+            m for m in parse_message_log(placing.message_log()) if not m.sent and m.method == "INVITE"
+        ]
+        assert '"103"' in invite.text.split("From:", 1)[1].splitlines()[0]
+        assert await callee.wait_invites(1) == 1  # then, once 102 answered, 103
+        await until(lambda: received(placing, "BYE"), timeout=15)  # 103 hung up: the PBX ends 102's side
+    (record,) = await pbx.wait_calls(1)
+    assert (record.call_id, record.caller, record.callee) == (call_id, "102", "103")
+    assert (record.direction, record.disposition) == ("internal", "answered")
+    assert (await pbx.event_types(call_id))[:2] == ["CallPlaced", "CallStarted"]

@@ -46,6 +46,7 @@ GET /api/voicemail 200
 GET /api/whitelist 200
 PATCH /api/extensions/{number} 200
 POST /api/blacklist 201
+POST /api/calls 202
 POST /api/calls/{call_id}/hold 200
 POST /api/calls/{call_id}/recording 201
 POST /api/calls/{call_id}/redirect 202

@@ -1,14 +1,21 @@
-"""Live call control: hang up, transfer, redirect, hold and resume a call in progress (LiveCallService:
-calls.control, within the token's scope). Accepted actions answer 202: the call goes on in Asterisk."""
+"""Live call control: place a call (click-to-call); hang up, transfer, redirect, hold and resume a call
+in progress (LiveCallService: calls.control, within the token's scope). Accepted actions answer 202: the
+call goes on in Asterisk."""
 
 from typing import Any
 
 from fastapi import APIRouter
 
 from core.api.deps import Svc, Who
-from core.api.schemas import HoldIn, RedirectIn, TransferIn
+from core.api.schemas import HoldIn, PlaceCallIn, RedirectIn, TransferIn
 
 router = APIRouter()
+
+
+@router.post("/api/calls", status_code=202)
+async def place(body: PlaceCallIn, who: Who, svc: Svc) -> dict[str, str]:
+    """Click-to-call: rings `from`, then calls `to` from it when it answers."""
+    return await svc.live_calls.place(who, body.from_, body.to)
 
 
 @router.delete("/api/calls/{call_id}", status_code=204)

@@ -61,7 +61,13 @@ class FakeAri:
         await self._request("hangup", channel_id, reason)
 
     async def originate(
-        self, endpoint: str, channel_id: str, app_args: str, caller_id: str, timeout: int, originator: str
+        self,
+        endpoint: str,
+        channel_id: str,
+        app_args: str,
+        caller_id: str,
+        timeout: int,
+        originator: str | None = None,
     ) -> None:
         await self._request("originate", endpoint, channel_id, app_args, caller_id, timeout, originator)
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from core.calls.steps.bridge import CallNotUp
-from core.errors import InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
+from core.routing import OutboundPermission
 from core.routing.destinations import parse_destination
 from core.routing.forwarding import ExtensionInfo
 from tests.unit.calls.fake_ari import CallLab, FakeLookups
@@ -180,3 +181,53 @@ async def test_an_answered_call_is_not_redirected_and_a_party_must_be_caller_or_
     assert lab.ari.sent("remove_from_bridge") == []
     for task in lab.manager._tasks:
         task.cancel()
+
+
+def _placed(lab: CallLab, call_id: str, number: str, to: str) -> str:
+    """Asterisk's side of click-to-call: the rung phone answered, its channel enters our app."""
+    channel = lab.ari.sent("originate")[0][1]
+    lab.send(
+        {
+            "type": "StasisStart",
+            "args": ["clicktocall", call_id, number, to],
+            "channel": {"id": channel, "name": f"PJSIP/{number}-1", "caller": {"number": to, "name": ""}},
+        }
+    )
+    return channel
+
+
+async def test_click_to_call_rings_the_phone_first_then_calls_from_it():
+    lab = await _lab().start()
+    call_id = await lab.manager.control.place("102", "103")
+    endpoint, _, app_args, caller_id, _, _ = lab.ari.sent("originate")[0]
+    assert (endpoint, app_args, caller_id) == ("PJSIP/102", f"clicktocall,{call_id},102,103", '"103" <103>')
+    placing = _placed(lab, call_id, "102", "103")
+    _, callee = await lab.dialled(2)
+    endpoint, _, _, caller_id, _, originator = lab.ari.sent("originate")[1]
+    assert (endpoint, caller_id, originator) == ("PJSIP/103", '"Phone 102" <102>', placing)
+    await lab.until(lambda: lab.ari.sent("ring"))  # ringback to the answered phone
+    assert lab.ari.sent("answer") == []  # it answered already
+    lab.answer(callee)
+    await lab.until(lambda: lab.ari.sent("add_to_bridge"))
+    lab.hang_up(placing)
+    (call,) = await lab.finished()
+    assert (call.call_id, call.caller, call.callee, call.direction) == (call_id, "102", "103", "internal")
+    assert (call.caller_name, call.disposition) == ("Phone 102", "answered")
+
+
+async def test_click_to_call_applies_the_phones_outbound_permission():
+    phones = {"102": ExtensionInfo("102", "Phone 102", outbound=OutboundPermission.INTERNAL)}
+    lab = await CallLab(FakeLookups(phones=phones), online=("102",)).start()
+    call_id = await lab.manager.control.place("102", "+15551234567")
+    _placed(lab, call_id, "102", "+15551234567")
+    (call,) = await lab.finished()
+    assert (call.direction, call.disposition) == ("outbound", "forbidden")
+    assert len(lab.ari.sent("originate")) == 1  # nothing dialled out
+
+
+async def test_click_to_call_from_a_phone_not_registered_is_refused():
+    lab = await _lab().start()
+    lab.deps.directory.endpoints["104"] = "offline"
+    with pytest.raises(Conflict, match="104 has no phone registered"):
+        await lab.manager.control.place("104", "102")
+    assert lab.ari.sent("originate") == []
