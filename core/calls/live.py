@@ -51,6 +51,11 @@ class CallTable:
     def own(self, channel_id: str, flow: CallFlow) -> None:
         self._flows[channel_id] = flow
 
+    def release(self, channel_id: str, flow: CallFlow) -> None:
+        """`flow` no longer owns this channel."""
+        if self._flows.get(channel_id) is flow:
+            del self._flows[channel_id]
+
     def get(self, channel_id: str) -> CallFlow | None:
         return self._flows.get(channel_id)
 

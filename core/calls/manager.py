@@ -22,9 +22,11 @@ from core.calls.deps import CallDeps
 from core.calls.flow import BRIDGE_PREFIX, CHANNEL_PREFIX, CallFlow, Event
 from core.calls.live import CallTable, LiveCall
 from core.calls.loop import run_call
+from core.calls.pickup import pick_up
 from core.calls.queues import QueueBoard
 from core.calls.steps.bridge import talk_on
 from core.events import DomainEvent, QueueAgentLoggedIn, QueueAgentLoggedOut, QueueAgentPaused, QueueChanged
+from core.routing.pickup import pickup_request
 from core.services.provisioning import ENDPOINT_EVENTS
 
 logger = logging.getLogger(__name__)
@@ -113,7 +115,12 @@ class CallManager:
         return False
 
     def _start_internal(self, event: Event, args: list[str]) -> None:
-        self._start(event, args[0] if args else "", inbound=False)
+        dialled, settings = args[0] if args else "", self.deps.settings
+        request = pickup_request(dialled, settings.pickup_code, settings.directed_pickup_prefix)
+        if request is not None:  # a feature code: this phone answers a call ringing elsewhere
+            self._spawn(pick_up(self.table, self.deps, event["channel"], request), "pickup")
+            return
+        self._start(event, dialled, inbound=False)
 
     def _start_inbound(self, event: Event, args: list[str]) -> None:
         self._start(event, args[0] if args else "", inbound=True)

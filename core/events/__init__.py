@@ -5,6 +5,7 @@ from core.events.bus import EventBus, Subscription
 from core.events.call_control import (
     CallHeld,
     CallHungUp,
+    CallPickedUp,
     CallPlaced,
     CallRedirected,
     CallResumed,
@@ -59,6 +60,7 @@ __all__ = [
     "CallForwarded",
     "CallHeld",
     "CallHungUp",
+    "CallPickedUp",
     "CallPlaced",
     "CallRedirected",
     "CallRerouted",

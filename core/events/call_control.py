@@ -56,3 +56,12 @@ class CallPlaced(_ControlEvent):
     """Click-to-call: the phone of `caller` is rung; when it answers, it calls `callee`."""
 
     type: Literal["CallPlaced"] = "CallPlaced"
+
+
+class CallPickedUp(_ControlEvent):
+    """Internal number `number` answered the ringing call with a pickup code (`actor` is "phone"); the
+    legs that rang stopped. `sub_call_id` is the picking phone's leg."""
+
+    type: Literal["CallPickedUp"] = "CallPickedUp"
+    number: str
+    sub_call_id: str

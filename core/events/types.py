@@ -15,6 +15,7 @@ from core.events.base import DomainEvent
 from core.events.call_control import (
     CallHeld,
     CallHungUp,
+    CallPickedUp,
     CallPlaced,
     CallRedirected,
     CallResumed,
@@ -248,6 +249,7 @@ AnyEvent = Annotated[
     | CallHeld
     | CallResumed
     | CallPlaced
+    | CallPickedUp
     | ExtensionAdded
     | ExtensionUpdated
     | ExtensionRemoved

@@ -12,7 +12,8 @@ import asyncio
 import httpx
 import pytest
 
-from core.models import AuditEntry, EventRecord
+from core.models import AuditEntry, Call, EventRecord
+from core.services.auth import SYSTEM
 from pbxtest.sipp import SippPhone, place_call
 from pbxtest.sipp.messages import parse_message_log
 from tests.integration.conftest import PASSWORDS
@@ -201,3 +202,31 @@ async def test_click_to_call_rings_the_phone_then_calls_from_it(pbx):
     assert (record.call_id, record.caller, record.callee) == (call_id, "102", "103")
     assert (record.direction, record.disposition) == ("internal", "answered")
     assert (await pbx.event_types(call_id))[:2] == ["CallPlaced", "CallStarted"]
+
+
+@pytest.mark.parametrize(("picker", "code"), [("103", "*8"), ("104", "**102")])
+async def test_a_phone_picks_up_a_call_ringing_elsewhere_by_feature_code(pbx, picker, code):
+    await pbx.daemon.groups.save(SYSTEM, "sales")
+    await pbx.daemon.groups.set_members(SYSTEM, "sales", ["102", "103"])
+    async with phone(pbx, "102", "ring") as ringing:
+        caller = asyncio.create_task(
+            place_call("101", PASSWORDS["101"], "102", pbx.sip_port, "answered_wait_bye")
+        )
+        call_id = await live_call(pbx, "ringing")
+        picked = await place_call(picker, PASSWORDS[picker], code, pbx.sip_port, hold_ms=1500)
+        assert picked.ok and picked.codes_seen[-1] == 200, picked.stderr_tail  # answered, then hung up
+        assert received(ringing, "CANCEL") == 1  # 102 stopped ringing
+        result = await caller
+        assert result.ok and result.codes_seen[-1] == 200, result.stderr_tail  # the PBX's BYE after
+    (record,) = await pbx.wait_calls(1)
+    assert (record.call_id, record.disposition) == (call_id, "answered")
+    legs = {leg.endpoint: leg.disposition for leg in record.legs if leg.role == "callee"}
+    assert legs == {"PJSIP/102": "answered_elsewhere", f"PJSIP/{picker}": "answered"}
+    event = await EventRecord.get(call_id=call_id, type="CallPickedUp")
+    assert event.payload["number"] == picker
+
+
+async def test_a_pickup_code_with_nothing_ringing_gets_404(pbx):
+    result = await place_call("104", PASSWORDS["104"], "*8", pbx.sip_port, "expect_failure")
+    assert result.ok and result.final_code == 404, result.stderr_tail
+    assert await Call.all().count() == 0

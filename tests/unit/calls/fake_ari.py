@@ -179,6 +179,13 @@ class FakeLookups:
     async def number_owner(self, number: str) -> Destination | None:
         return self.owners.get(number)
 
+    async def group_mates(self, number: str) -> frozenset[str]:
+        for group in self.groups.values():
+            members = {m.number for m in group.members}
+            if number in members:
+                return frozenset(members - {number})
+        return frozenset()
+
     async def blacklist_hit(self, pattern: str) -> None:
         self.reported.append(("blacklist_hit", pattern))
 
