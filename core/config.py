@@ -96,6 +96,14 @@ class CallSettings(_Section):
     local_prefixes: list[str] = Field(
         default_factory=list, description='E.164 prefixes that count as local calls, e.g. ["+1555"]'
     )
+    pickup_code: str = Field(
+        "*8", pattern=r"^[*#][*#0-9]{0,5}$", description="dialled to answer a call ringing in one's group"
+    )
+    directed_pickup_prefix: str = Field(
+        "**",
+        pattern=r"^[*#][*#0-9]{0,4}$",
+        description="dialled before an internal number to answer the call ringing there, e.g. **101",
+    )
 
 
 class RecordingSettings(_Section):

@@ -63,6 +63,7 @@ class Daemon:
                 recording_format=settings.recording.format,
             )
         )
+        services.live_calls.control = self.calls.control  # calls in progress, for people
         self.ari = AriSupervisor(
             settings.asterisk,
             settings.ari,

@@ -10,6 +10,7 @@ from core.api.bearer import BearerAuth
 from core.api.deps import ApiDeps, DaemonView
 from core.api.limits import BodyLimit
 from core.api.routes import (
+    call_control,
     caller_lists,
     calls,
     events,
@@ -36,6 +37,7 @@ ROUTERS = (
     security,
     health,
     calls,
+    call_control,
     extensions,
     trunks,
     caller_lists,

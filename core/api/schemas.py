@@ -187,3 +187,33 @@ class ForwardingIn(BaseModel):
     model_config = {"extra": "forbid"}
     destination: str = Field(description="e.g. ext:102, busy, hangup")
     ring_seconds: int | None = Field(None, description="no_answer only: ring this long first")
+
+
+class TransferIn(BaseModel):
+    """Body of POST /api/calls/{call_id}/transfer."""
+
+    model_config = {"extra": "forbid"}
+    destination: str = Field(description="where the party goes: ext:102, group:sales, queue:NAME, ...")
+    party: str = Field("caller", description="caller or callee: who goes there (the other is released)")
+
+
+class RedirectIn(BaseModel):
+    """Body of POST /api/calls/{call_id}/redirect."""
+
+    model_config = {"extra": "forbid"}
+    destination: str = Field(description="where the ringing call goes instead, e.g. ext:103")
+
+
+class HoldIn(BaseModel):
+    """Body of POST /api/calls/{call_id}/hold."""
+
+    model_config = {"extra": "forbid"}
+    party: str = Field("caller", description="caller or callee: who hears music on hold")
+
+
+class PlaceCallIn(BaseModel):
+    """Body of POST /api/calls (click-to-call)."""
+
+    model_config = {"extra": "forbid"}
+    from_: str = Field(alias="from", description="the internal number rung first, e.g. 102")
+    to: str = Field(description="what it then calls: an internal number or +15551234567")

@@ -41,10 +41,17 @@ class AriClient(Protocol):
     async def ring(self, channel_id: str) -> None: ...
     async def hangup(self, channel_id: str, reason: str = "normal") -> None: ...
     async def originate(
-        self, endpoint: str, channel_id: str, app_args: str, caller_id: str, timeout: int, originator: str
+        self,
+        endpoint: str,
+        channel_id: str,
+        app_args: str,
+        caller_id: str,
+        timeout: int,
+        originator: str | None = None,
     ) -> None: ...
     async def create_bridge(self, bridge_id: str) -> None: ...
     async def add_to_bridge(self, bridge_id: str, channel_ids: list[str]) -> None: ...
+    async def remove_from_bridge(self, bridge_id: str, channel_ids: list[str]) -> None: ...
     async def destroy_bridge(self, bridge_id: str) -> None: ...
     async def record_bridge(self, bridge_id: str, name: str, fmt: str) -> None: ...
     async def stop_recording(self, name: str) -> None: ...
@@ -105,8 +112,16 @@ class AsyncariClient:
         await self._op("hangup", self._ari.channels.hangup, channelId=channel_id, reason=reason)
 
     async def originate(
-        self, endpoint: str, channel_id: str, app_args: str, caller_id: str, timeout: int, originator: str
+        self,
+        endpoint: str,
+        channel_id: str,
+        app_args: str,
+        caller_id: str,
+        timeout: int,
+        originator: str | None = None,
     ) -> None:
+        """Dial `endpoint` into our app (`app_args`); `originator`: the channel it is dialled for."""
+        linked = {"originator": originator} if originator else {}
         await self._op(
             "originate",
             self._ari.channels.originateWithId,
@@ -116,7 +131,7 @@ class AsyncariClient:
             appArgs=app_args,
             callerId=caller_id,
             timeout=timeout,
-            originator=originator,
+            **linked,
         )
 
     async def create_bridge(self, bridge_id: str) -> None:
@@ -125,6 +140,14 @@ class AsyncariClient:
     async def add_to_bridge(self, bridge_id: str, channel_ids: list[str]) -> None:
         await self._op(
             "add to bridge", self._ari.bridges.addChannel, bridgeId=bridge_id, channel=",".join(channel_ids)
+        )
+
+    async def remove_from_bridge(self, bridge_id: str, channel_ids: list[str]) -> None:
+        await self._op(
+            "remove from bridge",
+            self._ari.bridges.removeChannel,
+            bridgeId=bridge_id,
+            channel=",".join(channel_ids),
         )
 
     async def destroy_bridge(self, bridge_id: str) -> None:

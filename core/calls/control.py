@@ -1,18 +1,33 @@
-"""Actions on calls in progress, by call id (the API's and, later, the console's and bots' call control)."""
+"""Actions on calls in progress, by call id: what the LiveCallService (core/services/live_calls.py) asks
+of the call engine for the API and, later, the console and the bots. Who may act is checked there."""
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
+from core.ari.client import AriError
+from core.calls import actions
+from core.calls.deps import CallDeps
+from core.calls.flow import CHANNEL_PREFIX
 from core.calls.live import CallTable
 from core.calls.steps import bridge
-from core.errors import PermissionDenied
+from core.calls.steps.dial import display_name
+from core.errors import Conflict, PermissionDenied
 from core.routing import RecordingPolicy
+from core.routing.destinations import Destination
 
 
 class CallControl:
     """What can be done to a live call from outside it."""
 
-    def __init__(self, table: CallTable) -> None:
-        self.table = table
+    def __init__(self, table: CallTable, deps: CallDeps) -> None:
+        self.table, self.deps = table, deps
+
+    def live_call(self, call_id: str) -> dict[str, Any] | None:
+        """The call as the live view shows it, or None when no such call is in progress."""
+        live = self.table.live.get(call_id)
+        return live.to_dict() if live else None
 
     async def start_recording(self, call_id: str) -> str:
         """Record a call in progress, where its recording policy allows it (on demand or always)."""
@@ -24,3 +39,39 @@ class CallControl:
     async def stop_recording(self, call_id: str) -> None:
         """Stop recording a call in progress."""
         await bridge.stop_recording(self.table.of_call(call_id))
+
+    async def hang_up(self, call_id: str) -> None:
+        await actions.hang_up(self.table.of_call(call_id))
+
+    async def transfer(self, call_id: str, dest: Destination, party: str) -> None:
+        await actions.transfer(self.table.of_call(call_id), dest, party)
+
+    async def redirect(self, call_id: str, dest: Destination) -> None:
+        await actions.redirect(self.table.of_call(call_id), dest)
+
+    async def hold(self, call_id: str, party: str) -> None:
+        await actions.hold(self.table.of_call(call_id), party)
+
+    async def resume(self, call_id: str) -> str:
+        return await actions.resume(self.table.of_call(call_id))
+
+    async def place(self, from_number: str, to: str) -> str:
+        """Click-to-call: ring `from_number`'s phone; when it answers, the call to `to` is placed as
+        its own (the manager's `clicktocall` start). Returns the call's id, known before it exists."""
+        client = self.deps.ari.current
+        if client is None:
+            raise Conflict("Asterisk is not connected: try again in a moment")
+        if not self.deps.directory.online(from_number):
+            raise Conflict(f"{from_number} has no phone registered: it cannot be rung to place the call")
+        call_id, channel = str(uuid.uuid4()), f"{CHANNEL_PREFIX}{uuid.uuid4()}"
+        try:
+            await client.originate(
+                f"PJSIP/{from_number}",
+                channel,
+                f"clicktocall,{call_id},{from_number},{to}",
+                f'"{display_name(to)}" <{to}>',  # the phone shows whom it is about to call
+                self.deps.settings.ring_timeout,
+            )
+        except AriError as exc:
+            raise Conflict(f"Asterisk could not ring {from_number}: {exc}") from None
+        return call_id

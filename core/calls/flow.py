@@ -22,6 +22,7 @@ from core.calls.live import CallTable, LiveCall
 from core.calls.queues import QueueBoard
 from core.calls.records import CallRecords
 from core.routing import Disposition, RecordingPolicy, is_external, recording_policy, to_e164
+from core.routing.destinations import Destination
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,10 @@ class CallFlow:
         # set while a queue offers this caller to agents: told who answered, and who did not (and why)
         self.on_answer: Callable[[str], None] | None = None
         self.on_unanswered: Callable[[str, int | None], None] | None = None
+        # call control (core/calls/actions.py): where an operator sends the call next (a transfer or a
+        # redirect, followed by the routing loop), and the party put on hold (out of the bridge, music)
+        self.reroute: Destination | None = None
+        self.held: str | None = None
 
     @classmethod
     def adopted(
@@ -126,6 +131,28 @@ class CallFlow:
         """A channel this call dials: its events come to this flow."""
         self.dialled_ids.append(channel_id)
         self.calls.own(channel_id, self)
+
+    @property
+    def talking(self) -> bool:
+        """Answered and bridged (or one side on hold)."""
+        return self.live.state in ("up", "held") and self.callee_id is not None
+
+    def take_reroute(self) -> Destination | None:
+        """Where an operator sent the call, once (None when nobody did)."""
+        dest, self.reroute = self.reroute, None
+        return dest
+
+    def swap_parties(self) -> None:
+        """The callee becomes the caller (to transfer the callee: the loop routes the caller)."""
+        assert self.callee_id is not None
+        old_caller, old_number = self.caller_id, self.caller_number
+        self.caller_id, self.callee_id = self.callee_id, old_caller
+        self.dialled_ids = [c for c in self.dialled_ids if c != self.caller_id] + [old_caller]
+        number = self.answered_number or ""
+        self.caller_number, self.answered_number = number, old_number
+        info = self.deps.directory.get(number)
+        self.caller_name = info.name if info else ""
+        self.inbound = is_external(number)
 
     def wake(self) -> None:
         """Look again (a queue has news for this waiting caller)."""
@@ -197,6 +224,7 @@ class CallFlow:
 
     async def cancelled(self, cause: int | None) -> None:
         """The caller hung up before the call was answered."""
+        self.reroute = None
         for callee in list(self.ringing_now):
             await self.hangup_quietly(callee)
             await self.records.end_leg(callee, Disposition.CANCELLED.value, None)
@@ -212,7 +240,8 @@ class CallFlow:
 
     async def fail_safe(self) -> None:
         """After an error: nobody is left hanging, and the record says the PBX failed."""
-        answered = self.live.state == "up"
+        self.reroute = None
+        answered = self.live.state in ("up", "held")
         await self.hangup_quietly(self.caller_id, "normal" if answered else "congestion")
         for callee in [self.callee_id, *self.ringing_now]:
             await self.hangup_quietly(callee)

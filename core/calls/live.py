@@ -20,7 +20,7 @@ class LiveCall:
     caller: str
     caller_name: str
     callee: str
-    state: str  # routing | ringing | ivr | queued | voicemail | up
+    state: str  # routing | ringing | ivr | queued | voicemail | up | held
     started_at: datetime
     answered_at: datetime | None = None
     channels: list[str] = field(default_factory=list)
@@ -50,6 +50,11 @@ class CallTable:
 
     def own(self, channel_id: str, flow: CallFlow) -> None:
         self._flows[channel_id] = flow
+
+    def release(self, channel_id: str, flow: CallFlow) -> None:
+        """`flow` no longer owns this channel."""
+        if self._flows.get(channel_id) is flow:
+            del self._flows[channel_id]
 
     def get(self, channel_id: str) -> CallFlow | None:
         return self._flows.get(channel_id)
@@ -81,7 +86,7 @@ class CallTable:
         """The internal (and remote agents') numbers on a call now: answered, or calling out."""
         numbers = set()
         for flow in self.flows():
-            if flow.answered_number is not None and flow.live.state == "up":
+            if flow.answered_number is not None and flow.talking:
                 numbers.add(flow.answered_number)
             if not flow.inbound:
                 numbers.add(flow.caller_number)

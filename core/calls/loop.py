@@ -94,7 +94,10 @@ async def run_call(flow: CallFlow) -> None:
                 flow.recording_policies.append(decision.recording)
                 outcome = await ring_group(flow, decision)
                 if outcome is None:
-                    return
+                    if (sent := await sent_on(flow)) is None:
+                        return
+                    decision, visited = sent, []
+                    continue
                 decision = decision.after_nobody_answered(outcome)
             case LeaveVoicemail():
                 await voicemail(flow, decision.mailbox)
@@ -113,16 +116,33 @@ async def run_call(flow: CallFlow) -> None:
                 visited.append(f"queue:{decision.queue}")
                 queued = await queue(flow, decision.queue)
                 if queued is None:
-                    return
+                    if (sent := await sent_on(flow)) is None:
+                        return
+                    decision, visited = sent, []
+                    continue
                 decision = queued
             case DialExtension() | DialExternal():
                 visited.append(decision.number)
                 outcome = await dial(flow, decision)
-                if outcome is None:  # answered (and over), or the caller gave up
-                    return
+                if outcome is None:  # answered (and over, or sent on), or the caller gave up
+                    if (sent := await sent_on(flow)) is None:
+                        return
+                    decision, visited = sent, []
+                    continue
                 decision = after_unanswered(flow.deps.directory.get(decision.number), outcome)
             case _:  # a new kind of decision needs its step here (mypy says so first)
                 assert_never(decision)
+
+
+async def sent_on(flow: CallFlow) -> Decision | None:
+    """Where an operator sent the call (a transfer of an answered call, a redirect of a ringing one), or
+    None when nobody did: the call is over. A new route, where going back to a number is no loop."""
+    dest = flow.take_reroute()
+    if dest is None:
+        return None
+    numbered = dest.kind in (DestinationKind.EXTENSION, DestinationKind.EXTERNAL)
+    flow.live.callee = dest.target if numbered else str(dest)  # what the live view shows it ringing
+    return await resolve(flow, dest)
 
 
 async def first_decision(flow: CallFlow) -> Decision:

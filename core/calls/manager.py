@@ -22,9 +22,11 @@ from core.calls.deps import CallDeps
 from core.calls.flow import BRIDGE_PREFIX, CHANNEL_PREFIX, CallFlow, Event
 from core.calls.live import CallTable, LiveCall
 from core.calls.loop import run_call
+from core.calls.pickup import pick_up
 from core.calls.queues import QueueBoard
 from core.calls.steps.bridge import talk_on
 from core.events import DomainEvent, QueueAgentLoggedIn, QueueAgentLoggedOut, QueueAgentPaused, QueueChanged
+from core.routing.pickup import pickup_request
 from core.services.provisioning import ENDPOINT_EVENTS
 
 logger = logging.getLogger(__name__)
@@ -49,7 +51,7 @@ class CallManager:
     def __init__(self, deps: CallDeps) -> None:
         self.deps = deps
         self.table = CallTable()
-        self.control = CallControl(self.table)  # actions on live calls, by call id
+        self.control = CallControl(self.table, deps)  # actions on live calls, by call id
         self.queues = QueueBoard(deps.lookups.queue, deps.directory.online, self.table.in_calls, deps.publish)
         self._recent_events: collections.deque[tuple[Any, ...]] = collections.deque(maxlen=64)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -57,6 +59,7 @@ class CallManager:
             "internal": self._start_internal,
             "inbound": self._start_inbound,
             "dialed": self._route_dialed,
+            "clicktocall": self._start_placed,
         }
 
     @property
@@ -112,7 +115,12 @@ class CallManager:
         return False
 
     def _start_internal(self, event: Event, args: list[str]) -> None:
-        self._start(event, args[0] if args else "", inbound=False)
+        dialled, settings = args[0] if args else "", self.deps.settings
+        request = pickup_request(dialled, settings.pickup_code, settings.directed_pickup_prefix)
+        if request is not None:  # a feature code: this phone answers a call ringing elsewhere
+            self._spawn(pick_up(self.table, self.deps, event["channel"], request), "pickup")
+            return
+        self._start(event, dialled, inbound=False)
 
     def _start_inbound(self, event: Event, args: list[str]) -> None:
         self._start(event, args[0] if args else "", inbound=True)
@@ -121,6 +129,17 @@ class CallManager:
         flow = CallFlow(self.deps, self.table, self.queues, event["channel"], dialled, inbound)
         self.table.own(flow.caller_id, flow)
         self._spawn(flow.run(run_call), f"call-{flow.caller_id}")
+
+    def _start_placed(self, event: Event, args: list[str]) -> None:
+        """Click-to-call: the phone of `from` answered (args: call id, from, to); now it calls `to`, as
+        if it had dialled it."""
+        call_id, number, dialled = [*args, "", "", ""][:3]
+        info = self.deps.directory.get(number)
+        channel = {**event["channel"], "caller": {"number": number, "name": info.name if info else ""}}
+        flow = CallFlow(self.deps, self.table, self.queues, channel, dialled, inbound=False)
+        flow.live.call_id, flow.answered = call_id or flow.live.call_id, True
+        self.table.own(flow.caller_id, flow)
+        self._spawn(flow.run(run_call), f"placed-{flow.caller_id}")
 
     def _route_dialed(self, event: Event, args: list[str]) -> None:
         flow = self.table.get(event["channel"]["id"])

@@ -2,6 +2,15 @@
 
 from core.events.base import DomainEvent
 from core.events.bus import EventBus, Subscription
+from core.events.call_control import (
+    CallHeld,
+    CallHungUp,
+    CallPickedUp,
+    CallPlaced,
+    CallRedirected,
+    CallResumed,
+    CallTransferred,
+)
 from core.events.changes import (
     AnonymousPolicyChanged,
     BlacklistChanged,
@@ -49,9 +58,16 @@ __all__ = [
     "CallAnswered",
     "CallEnded",
     "CallForwarded",
+    "CallHeld",
+    "CallHungUp",
+    "CallPickedUp",
+    "CallPlaced",
+    "CallRedirected",
     "CallRerouted",
+    "CallResumed",
     "CallRinging",
     "CallStarted",
+    "CallTransferred",
     "CallerBlocked",
     "ConfigChanged",
     "DomainEvent",

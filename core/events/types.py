@@ -12,6 +12,15 @@ from typing import Annotated, Literal
 from pydantic import Field, TypeAdapter
 
 from core.events.base import DomainEvent
+from core.events.call_control import (
+    CallHeld,
+    CallHungUp,
+    CallPickedUp,
+    CallPlaced,
+    CallRedirected,
+    CallResumed,
+    CallTransferred,
+)
 from core.events.changes import (
     AnonymousPolicyChanged,
     BlacklistChanged,
@@ -234,6 +243,13 @@ AnyEvent = Annotated[
     | VoicemailLeft
     | RecordingDeleted
     | CallEnded
+    | CallHungUp
+    | CallTransferred
+    | CallRedirected
+    | CallHeld
+    | CallResumed
+    | CallPlaced
+    | CallPickedUp
     | ExtensionAdded
     | ExtensionUpdated
     | ExtensionRemoved

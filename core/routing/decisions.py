@@ -29,6 +29,8 @@ class Disposition(StrEnum):
     CANCELLED = "cancelled"  # caller hung up before an answer
     ANSWERED_ELSEWHERE = "answered_elsewhere"  # a leg that rang while another one answered
     VOICEMAIL = "voicemail"  # the caller left (or could have left) a message
+    TRANSFERRED = "transferred"  # a leg an operator released, sending the other side on
+    REDIRECTED = "redirected"  # a leg that rang while an operator sent the call elsewhere
     FAILED = "failed"  # the PBX itself failed (handler error, Asterisk error)
     INTERRUPTED = "interrupted"  # the daemon stopped while the call was up
 

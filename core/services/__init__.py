@@ -13,6 +13,7 @@ from core.services.extensions import ExtensionService
 from core.services.forwarding import ForwardingService
 from core.services.groups import GroupService
 from core.services.ivr import IvrService
+from core.services.live_calls import LiveCallService
 from core.services.provisioning import Provisioner
 from core.services.queues import QueueService
 from core.services.recordings import RecordingService
@@ -37,6 +38,7 @@ class Services:
     schedules: ScheduleService
     history: CallHistory
     security: SecurityService
+    live_calls: LiveCallService  # its call engine is attached by the daemon
 
     @classmethod
     def build(cls, settings: Settings, bus: EventBus, provisioner: Provisioner | None = None) -> Services:
@@ -58,4 +60,5 @@ class Services:
             schedules=ScheduleService(auth, bus, country),
             history=CallHistory(auth),
             security=SecurityService(settings.security, settings.security_log, auth, bus),
+            live_calls=LiveCallService(auth, bus, country),
         )

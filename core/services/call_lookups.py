@@ -87,6 +87,11 @@ class CallLookupService:
     async def queue(self, name: str) -> QueueInfo | None:
         return await config.queue_info(name)
 
+    async def group_mates(self, number: str) -> frozenset[str]:
+        """The other internal numbers of `number`'s group (empty when it is in none): whose ringing
+        calls it may pick up with the group pickup code."""
+        return await config.group_mates(number)
+
     async def number_owner(self, number: str) -> Destination | None:
         """What an internal number that is not a phone reaches: an IVR menu or a queue."""
         owner = await number_owner(number)

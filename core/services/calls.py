@@ -14,6 +14,7 @@ from core.events import (
     CallEnded,
     CallerBlocked,
     CallForwarded,
+    CallPickedUp,
     CallRerouted,
     CallRinging,
     CallStarted,
@@ -115,6 +116,19 @@ class CallLog:
         await self._bus.publish(
             CallRinging(
                 call_id=call.call_id, caller=call.caller, callee=call.callee, sub_call_id=leg.sub_call_id
+            )
+        )
+
+    async def picked_up(self, call: Call, number: str, leg: CallLeg) -> None:
+        """Internal number `number` answered the ringing call with a pickup code."""
+        await self._bus.publish(
+            CallPickedUp(
+                call_id=call.call_id,
+                caller=call.caller,
+                callee=call.callee,
+                actor="phone",
+                number=number,
+                sub_call_id=leg.sub_call_id,
             )
         )
 

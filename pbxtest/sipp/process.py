@@ -182,8 +182,10 @@ class SippProcess:
 
     def bind_failed(self) -> bool:
         """Whether sipp exited because a port it was given was taken (errno 98: in use)."""
-        return self.proc is not None and self.proc.returncode is not None and (
-            "errno = 98" in self.stderr_tail() or "Address already in use" in self.stderr_tail()
+        return (
+            self.proc is not None
+            and self.proc.returncode is not None
+            and ("errno = 98" in self.stderr_tail() or "Address already in use" in self.stderr_tail())
         )
 
     def stderr_tail(self) -> str:

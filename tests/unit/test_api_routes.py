@@ -11,6 +11,7 @@ from core.services import Services
 # Taken from main's app.openapi() before the split: method, path, success status.
 ROUTES = """
 DELETE /api/blacklist/{number} 204
+DELETE /api/calls/{call_id} 204
 DELETE /api/calls/{call_id}/recording 204
 DELETE /api/extensions/{number} 204
 DELETE /api/extensions/{number}/forwarding/{condition} 204
@@ -45,7 +46,12 @@ GET /api/voicemail 200
 GET /api/whitelist 200
 PATCH /api/extensions/{number} 200
 POST /api/blacklist 201
+POST /api/calls 202
+POST /api/calls/{call_id}/hold 200
 POST /api/calls/{call_id}/recording 201
+POST /api/calls/{call_id}/redirect 202
+POST /api/calls/{call_id}/resume 200
+POST /api/calls/{call_id}/transfer 202
 POST /api/extensions 201
 POST /api/queues/{name}/agents/{number} 201
 POST /api/queues/{name}/agents/{number}/login 200

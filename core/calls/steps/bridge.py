@@ -8,20 +8,23 @@ from datetime import UTC, datetime
 
 from core.ari.client import AriError, ChannelGone
 from core.calls.flow import BRIDGE_PREFIX, GONE, CallFlow, Event, channel_of
-from core.errors import DomainError
-from core.routing import Disposition, RecordingPolicy
+from core.errors import Conflict
+from core.routing import Disposition, RecordingPolicy, recording_policy
 
 logger = logging.getLogger(__name__)
 
 
-class CallNotUp(DomainError):
-    """The call is not (or no longer) answered."""
+class CallNotUp(Conflict):
+    """The call is not (or no longer) answered, or not in the state an action needs."""
 
 
 async def bridge(flow: CallFlow, callee: str, answered_by: str) -> None:
-    """Both sides are answered: bridge them and stay until one hangs up."""
-    flow.bridge_id = f"{BRIDGE_PREFIX}{flow.live.call_id}"
-    await flow.client.create_bridge(flow.bridge_id)
+    """Both sides are answered: bridge them and stay until one hangs up (or an operator transfers one).
+    A transferred call keeps its bridge, and its recording: the new callee joins the caller there."""
+    transferred = flow.bridge_id is not None
+    if flow.bridge_id is None:
+        flow.bridge_id = f"{BRIDGE_PREFIX}{flow.live.call_id}"
+        await flow.client.create_bridge(flow.bridge_id)
     left: Event | None = None
     try:
         await flow.client.add_to_bridge(flow.bridge_id, [flow.caller_id, callee])
@@ -31,8 +34,10 @@ async def bridge(flow: CallFlow, callee: str, answered_by: str) -> None:
         left = await flow.leaving((flow.caller_id, callee))
         if left is None:
             raise
-    flow.policy = flow.recording_policy(answered_by)
-    flow.live.state, flow.live.answered_at = "up", datetime.now(UTC)
+    policy = flow.recording_policy(answered_by)  # after a transfer: the stronger of before and now
+    flow.policy = recording_policy([flow.policy, policy]) if transferred else policy
+    flow.live.state = "up"
+    flow.live.answered_at = flow.live.answered_at or datetime.now(UTC)
     flow.queues.refresh()  # the callee (and an internal caller) are now busy for queues
     if flow.policy is RecordingPolicy.ALWAYS and left is None:
         try:
@@ -46,19 +51,29 @@ async def bridge(flow: CallFlow, callee: str, answered_by: str) -> None:
         await records.leg(callee),
         at=flow.live.answered_at,
     )
-    await talk(flow, callee, left)
+    await talk(flow, left)
 
 
-async def talk(flow: CallFlow, callee: str, left: Event | None = None) -> None:
+async def talk(flow: CallFlow, left: Event | None = None) -> None:
     """The bridged call goes on until one side hangs up (`left`, if it already has): then the other is
-    hung up, the bridge (and its recording) ends and the records are closed."""
+    hung up, the bridge (and its recording) ends and the records are closed. When an operator has sent
+    the call on (flow.reroute), the released side's leaving ends only its leg: the routing loop takes
+    the caller on, in the same bridge."""
     event = left
     while event is None:
         candidate = await flow.events.get()
-        if channel_of(candidate) in (flow.caller_id, callee) and candidate["type"] in GONE:
+        if channel_of(candidate) in (flow.caller_id, flow.callee_id) and candidate["type"] in GONE:
             event = candidate
-    chan = str(channel_of(event))
+    chan, callee = str(channel_of(event)), flow.callee_id
     other = callee if chan == flow.caller_id else flow.caller_id
+    if flow.reroute is not None and chan == callee:  # transferred: the caller goes on
+        await flow.records.end_leg(chan, Disposition.TRANSFERRED.value, await flow.cause_of(chan, event))
+        flow.callee_id = flow.answered_number = flow.held = None
+        flow.ringing_caller = None  # the caller hears ringback while the destination rings
+        flow.live.state = "routing"
+        flow.queues.refresh()  # the released side is free for queue calls again
+        return
+    flow.reroute = None  # the transfer's own party left: the call is over
     await flow.hangup_quietly(other)
     await flow.records.end_leg(chan, Disposition.ANSWERED.value, await flow.cause_of(chan, event))
     await flow.records.end_leg(other, Disposition.ANSWERED.value, 16)
@@ -71,12 +86,12 @@ async def talk(flow: CallFlow, callee: str, left: Event | None = None) -> None:
 async def talk_on(flow: CallFlow) -> None:
     """An adopted call: go on until one side hangs up."""
     assert flow.callee_id is not None
-    await talk(flow, flow.callee_id)
+    await talk(flow)
 
 
 async def start_recording(flow: CallFlow) -> str:
     """Record the bridged call (idempotent); returns the recording's name."""
-    if flow.bridge_id is None or flow.live.state != "up":
+    if flow.bridge_id is None or not flow.talking:
         raise CallNotUp(f"call {flow.live.call_id} is not answered")
     if flow.recording_name is None:
         name = f"{flow.live.call_id}"

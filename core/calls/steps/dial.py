@@ -10,8 +10,9 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from core.ari.client import AriError, ChannelGone
-from core.calls.flow import CHANNEL_PREFIX, CallFlow, Target, channel_of
-from core.calls.media import connect_caller, playback_finished, ring_caller
+from core.calls.flow import CHANNEL_PREFIX, CallFlow, Event, Target, channel_of
+from core.calls.media import connect_caller, playback_finished, refuse, ring_caller
+from core.calls.pickup import PICKUP_REQUEST
 from core.calls.steps.bridge import bridge
 from core.routing import (
     REFUSALS,
@@ -82,7 +83,8 @@ async def ring_group(flow: CallFlow, plan: RingGroup) -> Refusal | None:
 async def ring(flow: CallFlow, targets: list[Target], seconds: float) -> Refusal | None:
     """Ring these numbers together; the first to answer is bridged with the caller.
 
-    Returns how the ringing ended when nobody answered, or None when the call is over.
+    Returns how the ringing ended when nobody answered, or None when the call is over, or when an
+    operator sent it elsewhere (flow.reroute, which the routing loop follows).
     """
     ringing: dict[str, Target] = {}
     outcomes: list[Refusal] = []
@@ -120,17 +122,24 @@ async def ring(flow: CallFlow, targets: list[Target], seconds: float) -> Refusal
     deadline = loop.time() + seconds
     while ringing:
         event = await flow.next_event(max(deadline - loop.time(), 0))
+        if event is not None and flow.caller_left(event):
+            await flow.cancelled(event.get("cause"))
+            return None
+        if flow.reroute is not None:  # an operator redirected the call while it rang: the loop goes on
+            for callee in list(ringing):
+                await flow.stop_ringing(callee, Disposition.REDIRECTED, 16)
+            return None
         if event is None:  # rang long enough
             for callee, to in list(ringing.items()):
                 await flow.stop_ringing(callee, Disposition.NO_ANSWER, 19)
                 _unanswered(flow, to.number, None)
             return REFUSALS[Disposition.NO_ANSWER]
         chan, kind = channel_of(event), event["type"]
-        if flow.caller_left(event):
-            await flow.cancelled(event.get("cause"))
-            return None
         if kind == "PlaybackFinished":
             await playback_finished(flow, event)
+        if kind == PICKUP_REQUEST:  # a phone dialled a pickup code for this call
+            await picked_up(flow, ringing, event)
+            return None
         if chan in ringing and kind == "StasisStart":
             answered = ringing.pop(chan)
             for other in list(ringing):  # the others stop ringing
@@ -154,6 +163,42 @@ async def ring(flow: CallFlow, targets: list[Target], seconds: float) -> Refusal
             outcomes.append(outcome)
             _unanswered(flow, to.number, event.get("cause"))
     return combined_outcome(outcomes)
+
+
+async def picked_up(flow: CallFlow, ringing: dict[str, Target], event: Event) -> None:
+    """The picking phone answers the call: what rang stops, the phone is answered and bridged."""
+    channel, number = event["channel"], str(event["number"])
+    chan = str(channel["id"])
+    for other in list(ringing):
+        await flow.stop_ringing(other, Disposition.ANSWERED_ELSEWHERE, 26)
+    flow.own(chan)
+    flow.records.add_leg(chan, "callee", f"PJSIP/{number}")
+    event["done"].set_result(None)
+    try:
+        await flow.client.answer(chan)  # the picking phone gets its 200 OK
+    except ChannelGone:  # it hung up at once: the call rings on nowhere, as if nobody answered
+        await flow.records.end_leg(chan, Disposition.CANCELLED.value, None)
+        await refuse(flow, REFUSALS[Disposition.NO_ANSWER])
+        return
+    if flow.ringing_caller is not None:
+        await flow.ringing_caller
+    try:
+        await connect_caller(flow)
+    except ChannelGone:  # the caller hung up just then
+        await flow.hangup_quietly(chan)
+        await flow.records.end_leg(chan, Disposition.CANCELLED.value, None)
+        await flow.cancelled(None)
+        return
+    flow.callee_id, flow.answered_number = chan, number
+    flow.records.publish(_picked_up_written(flow, number, chan))
+    await bridge(flow, chan, number)
+
+
+def _picked_up_written(flow: CallFlow, number: str, chan: str) -> Callable[[Call], Awaitable[None]]:
+    async def write(call: Call) -> None:
+        await flow.deps.log.picked_up(call, number, await flow.records.leg(chan))
+
+    return write
 
 
 def _ringing_written(flow: CallFlow, callee: str) -> Callable[[Call], Awaitable[None]]:

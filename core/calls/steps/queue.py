@@ -126,6 +126,6 @@ async def _offer(
     if outcome is not None:
         board.release(runtime, waiter)
         return True
-    if answered is None:  # the caller hung up while agents rang
-        board.leave(runtime, waiter, "abandoned")
+    if answered is None:  # the caller hung up while agents rang, or an operator redirected the call
+        board.leave(runtime, waiter, "redirected" if flow.reroute else "abandoned")
     return False

@@ -56,6 +56,15 @@ async def record_hit(pattern: str) -> None:
 
 
 # -- groups -------------------------------------------------------------------------------------------
+async def group_mates(number: str) -> frozenset[str]:
+    """The other members of the group `number` is in (an internal number is in one group at most)."""
+    member = await GroupMember.get_or_none(extension__number=number)
+    if member is None:
+        return frozenset()
+    mates = await GroupMember.filter(group_id=member.group_id).prefetch_related("extension")  # type: ignore[attr-defined]
+    return frozenset(m.extension.number for m in mates) - {number}
+
+
 async def group_info(name: str) -> GroupInfo | None:
     """What routing needs to ring a group."""
     group = await Group.get_or_none(name=name)

@@ -61,7 +61,13 @@ class FakeAri:
         await self._request("hangup", channel_id, reason)
 
     async def originate(
-        self, endpoint: str, channel_id: str, app_args: str, caller_id: str, timeout: int, originator: str
+        self,
+        endpoint: str,
+        channel_id: str,
+        app_args: str,
+        caller_id: str,
+        timeout: int,
+        originator: str | None = None,
     ) -> None:
         await self._request("originate", endpoint, channel_id, app_args, caller_id, timeout, originator)
 
@@ -70,6 +76,9 @@ class FakeAri:
 
     async def add_to_bridge(self, bridge_id: str, channel_ids: list[str]) -> None:
         await self._request("add_to_bridge", bridge_id, channel_ids)
+
+    async def remove_from_bridge(self, bridge_id: str, channel_ids: list[str]) -> None:
+        await self._request("remove_from_bridge", bridge_id, channel_ids)
 
     async def destroy_bridge(self, bridge_id: str) -> None:
         await self._request("destroy_bridge", bridge_id)
@@ -169,6 +178,13 @@ class FakeLookups:
 
     async def number_owner(self, number: str) -> Destination | None:
         return self.owners.get(number)
+
+    async def group_mates(self, number: str) -> frozenset[str]:
+        for group in self.groups.values():
+            members = {m.number for m in group.members}
+            if number in members:
+                return frozenset(members - {number})
+        return frozenset()
 
     async def blacklist_hit(self, pattern: str) -> None:
         self.reported.append(("blacklist_hit", pattern))

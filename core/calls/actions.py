@@ -1,0 +1,106 @@
+"""What an operator does to a call in progress, on Asterisk: hang it up, transfer one side of an answered
+call, redirect a ringing one, hold and resume a side. The flow's own task follows through (the routing
+loop takes a transferred or redirected caller on): these functions only start it, and refuse what the
+call's state does not allow.
+
+Parties are named as the call record names its legs: the `caller` and the `callee` (who answered).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from core.ari.client import AriError, ChannelGone
+from core.calls.flow import CallFlow
+from core.calls.steps.bridge import CallNotUp
+from core.errors import InvalidInput
+from core.routing.destinations import Destination
+
+logger = logging.getLogger(__name__)
+
+PARTIES = ("caller", "callee")
+HOLD_MUSIC = "default"  # the music on hold class a held party hears
+
+
+def party_channel(flow: CallFlow, party: str) -> str:
+    """The channel of `party` (caller or callee) of an answered call."""
+    if party not in PARTIES:
+        raise InvalidInput(f"party {party!r} must be caller or callee")
+    channel = flow.caller_id if party == "caller" else flow.callee_id
+    assert channel is not None
+    return channel
+
+
+def _answered(flow: CallFlow, what: str) -> None:
+    if not flow.talking or flow.bridge_id is None:
+        hint = ": redirect it instead" if flow.live.state == "ringing" else ""
+        raise CallNotUp(f"call {flow.live.call_id} is not answered, so it cannot be {what}{hint}")
+    if flow.reroute is not None:
+        raise CallNotUp(f"call {flow.live.call_id} is being transferred already")
+
+
+async def hang_up(flow: CallFlow) -> None:
+    """End the call: the caller is hung up, and the flow ends the rest as when the caller leaves."""
+    with contextlib.suppress(ChannelGone):  # it was ending anyway
+        await flow.client.hangup(flow.caller_id, "normal")
+
+
+async def transfer(flow: CallFlow, dest: Destination, party: str) -> None:
+    """Blind transfer: `party` goes to `dest`, the other side is released (hung up); the routing loop
+    then takes `party` there in the same bridge (and recording), with ringback while it rings."""
+    _answered(flow, "transferred")
+    party_channel(flow, party)  # a party that exists
+    if party == "callee":
+        flow.swap_parties()  # the one who goes on is the flow's caller
+    moving, released = flow.caller_id, flow.callee_id
+    assert flow.bridge_id is not None and released is not None
+    if flow.held == moving:  # back from the music: it hears ringback next
+        with contextlib.suppress(AriError):
+            await flow.client.stop_moh(moving)
+        flow.held = None
+    elif flow.held != released:
+        await flow.client.remove_from_bridge(flow.bridge_id, [moving])
+    flow.reroute = dest
+    await flow.hangup_quietly(released)  # the flow's talk sees it leave, and hands `moving` on
+
+
+async def redirect(flow: CallFlow, dest: Destination) -> None:
+    """A ringing call goes to `dest` instead: what rings stops, the routing loop takes it on."""
+    if flow.live.state != "ringing" or not flow.ringing_now:
+        hint = ": transfer it instead" if flow.talking else ""
+        raise CallNotUp(f"call {flow.live.call_id} is not ringing, so it cannot be redirected{hint}")
+    if flow.reroute is not None:
+        raise CallNotUp(f"call {flow.live.call_id} is being redirected already")
+    flow.reroute = dest
+    flow.events.put_nowait({"type": "Reroute"})  # wakes the ringing step
+
+
+async def hold(flow: CallFlow, party: str) -> None:
+    """`party` leaves the bridge and hears music on hold; the other side hears silence."""
+    _answered(flow, "put on hold")
+    channel = party_channel(flow, party)
+    if flow.held is not None:
+        raise CallNotUp(f"call {flow.live.call_id} is on hold already: resume it first")
+    assert flow.bridge_id is not None
+    await flow.client.remove_from_bridge(flow.bridge_id, [channel])
+    flow.held, flow.live.state = channel, "held"
+    try:
+        await flow.client.start_moh(channel, HOLD_MUSIC)
+    except ChannelGone:
+        raise
+    except AriError:  # held in silence is better than a failed hold
+        logger.exception("call %s: no music on hold", flow.live.call_id)
+
+
+async def resume(flow: CallFlow) -> str:
+    """The held party comes back into the bridge; returns which party it was."""
+    if flow.held is None or flow.bridge_id is None or flow.reroute is not None:
+        raise CallNotUp(f"call {flow.live.call_id} is not on hold")
+    channel = flow.held
+    party = "caller" if channel == flow.caller_id else "callee"
+    with contextlib.suppress(AriError):
+        await flow.client.stop_moh(channel)
+    await flow.client.add_to_bridge(flow.bridge_id, [channel])
+    flow.held, flow.live.state = None, "up"
+    return party
