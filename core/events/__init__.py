@@ -18,6 +18,7 @@ from core.events.changes import (
     RouteChanged,
     ScheduleSettingsChanged,
     TrunkChanged,
+    UserChanged,
     WhitelistChanged,
 )
 from core.events.types import (
@@ -80,6 +81,7 @@ __all__ = [
     "SecurityBanLifted",
     "Subscription",
     "TrunkChanged",
+    "UserChanged",
     "VoicemailLeft",
     "WhitelistChanged",
     "parse_event",

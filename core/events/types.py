@@ -26,6 +26,7 @@ from core.events.changes import (
     RouteChanged,
     ScheduleSettingsChanged,
     TrunkChanged,
+    UserChanged,
     WhitelistChanged,
 )
 
@@ -255,6 +256,7 @@ AnyEvent = Annotated[
     | IvrMenuChanged
     | ScheduleSettingsChanged
     | RecordingPolicyChanged
+    | UserChanged
     | SecurityAlert
     | SecurityBanLifted,
     Field(discriminator="type"),

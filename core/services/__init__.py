@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from core.config import Settings
 from core.events import EventBus
+from core.services.audit import AuditService
 from core.services.auth import AuthService
 from core.services.caller_lists import CallerListService
 from core.services.calls import CallHistory
@@ -18,7 +19,9 @@ from core.services.queues import QueueService
 from core.services.recordings import RecordingService
 from core.services.schedules import ScheduleService
 from core.services.security import SecurityService
+from core.services.tokens import TokenService
 from core.services.trunks import TrunkService
+from core.services.users import UserService
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,9 @@ class Services:
     schedules: ScheduleService
     history: CallHistory
     security: SecurityService
+    users: UserService
+    tokens: TokenService
+    audit: AuditService
 
     @classmethod
     def build(cls, settings: Settings, bus: EventBus, provisioner: Provisioner | None = None) -> Services:
@@ -58,4 +64,7 @@ class Services:
             schedules=ScheduleService(auth, bus, country),
             history=CallHistory(auth),
             security=SecurityService(settings.security, settings.security_log, auth, bus),
+            users=UserService(auth, bus),
+            tokens=TokenService(auth, bus),
+            audit=AuditService(auth),
         )
