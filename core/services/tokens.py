@@ -147,7 +147,7 @@ class TokenService:
                 await ApiToken.create(
                     user=owner, name=label, token_hash=hash_token(token), expires_at=expires_at
                 )
-                detail = {"expires_at": expires_at.isoformat() if expires_at else None}
+                detail = {"expires_at": _when(expires_at)}
                 await self._auth.audit(actor, "token.create", f"{owner.name}/{label}", detail)
         except IntegrityError:
             raise Conflict(
