@@ -163,7 +163,7 @@ class TokenService:
         token = await ApiToken.get_or_none(user=owner, name=label)
         if token is None:
             raise NotFound(
-                f"user {owner.name} has no token named {label or name!r}: see pbx token list {owner.name}"
+                f"user {owner.name} has no token named {label or repr(name)}: see pbx token list {owner.name}"
             )
         async with in_transaction():
             await token.delete()

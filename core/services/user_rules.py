@@ -39,7 +39,7 @@ async def find_user(name: str) -> User:
     wanted = (name or "").strip().lower()
     user = await User.get_or_none(name=wanted)
     if user is None:
-        raise NotFound(f"user {wanted or name!r} does not exist")
+        raise NotFound(f"user {wanted or repr(name)} does not exist")
     return user
 
 
