@@ -43,7 +43,7 @@ class AuditService:
         await self._auth.authorize(actor, "audit.read", who)
         query = AuditEntry.all()
         if who:
-            query = query.filter(actor=who)
+            query = query.filter(actor__iexact=who)
         if not actor.scope.whole_organisation:
             names = [u.name for u in await User.all() if await user_within(self._auth, actor, u)]
             query = query.filter(actor__in=sorted({*names, actor.name}))
