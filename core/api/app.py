@@ -10,6 +10,7 @@ from core.api.bearer import BearerAuth
 from core.api.deps import ApiDeps, DaemonView
 from core.api.limits import BodyLimit
 from core.api.routes import (
+    audit,
     call_control,
     caller_lists,
     calls,
@@ -23,7 +24,9 @@ from core.api.routes import (
     recordings,
     schedules,
     security,
+    tokens,
     trunks,
+    users,
 )
 from core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from core.events import EventBus
@@ -47,6 +50,9 @@ ROUTERS = (
     recordings,
     schedules,
     forwarding,
+    users,
+    tokens,
+    audit,
     events,
 )
 

@@ -217,3 +217,33 @@ class PlaceCallIn(BaseModel):
     model_config = {"extra": "forbid"}
     from_: str = Field(alias="from", description="the internal number rung first, e.g. 102")
     to: str = Field(description="what it then calls: an internal number or +15551234567")
+
+
+class UserIn(BaseModel):
+    """Body of POST /api/users."""
+
+    model_config = {"extra": "forbid"}
+    name: str = Field(description="letters, digits, '.', '-' or '_', e.g. alice")
+    role: str = Field(description="admin, supervisor, operator, staff or viewer")
+    scope: str = Field("org", description="org, group:NAME or ext:NUMBER")
+
+
+class UserPatch(BaseModel):
+    """Body of PATCH /api/users/{name}: the fields given change; left out (or null) they stay."""
+
+    model_config = {"extra": "forbid"}
+    role: str | None = None
+    scope: str | None = Field(None, description="org, group:NAME or ext:NUMBER")
+    grant: list[str] = Field(default_factory=list, description="rights to give (beyond the role: admins)")
+    revoke: list[str] = Field(default_factory=list, description="rights to take away")
+    slack_user_id: str | None = Field(None, description='e.g. U012AB3CD; "" unlinks')
+    telegram_chat_id: str | None = Field(None, description='e.g. 123456789; "" unlinks')
+
+
+class TokenIn(BaseModel):
+    """Body of POST /api/tokens (all optional: the token's own user, `default`, never)."""
+
+    model_config = {"extra": "forbid"}
+    user: str | None = Field(None, description="whose token (default: the caller's own)")
+    name: str | None = Field(None, description="e.g. laptop (default: default, token-2, …)")
+    expires: str | None = Field(None, description="e.g. 90m, 12h, 30d, 2w, or never")

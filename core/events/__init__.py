@@ -27,6 +27,7 @@ from core.events.changes import (
     RouteChanged,
     ScheduleSettingsChanged,
     TrunkChanged,
+    UserChanged,
     WhitelistChanged,
 )
 from core.events.types import (
@@ -96,6 +97,7 @@ __all__ = [
     "SecurityBanLifted",
     "Subscription",
     "TrunkChanged",
+    "UserChanged",
     "VoicemailLeft",
     "WhitelistChanged",
     "parse_event",

@@ -1,5 +1,5 @@
 """Events telling that someone changed the configuration: internal numbers, forwarding, trunks, routes of
-public numbers, caller lists, groups, IVR menus, queues, schedules and recording policies.
+public numbers, caller lists, groups, IVR menus, queues, schedules, recording policies and users.
 
 None carries a secret: no SIP or trunk password, digest or token, ever.
 """
@@ -162,3 +162,17 @@ class RecordingPolicyChanged(ConfigChanged):
     type: Literal["RecordingPolicyChanged"] = "RecordingPolicyChanged"
     target: str
     policy: str
+
+
+class UserChanged(ConfigChanged):
+    """A user was added, changed (its role, scope, rights, linked identities, or its tokens: one created or
+    revoked) or removed. The event stream checks its own user again on each: a removed user's stream, or
+    one opened with a revoked token, is closed at once. Never a token or its hash."""
+
+    type: Literal["UserChanged"] = "UserChanged"
+    user: str
+    role: str | None = None
+    scope: str | None = None
+    granted: list[str] = Field(default_factory=list)  # rights beyond the role's
+    revoked: list[str] = Field(default_factory=list)  # rights of the role taken away
+    tokens: int = 0  # how many named tokens it holds

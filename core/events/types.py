@@ -35,6 +35,7 @@ from core.events.changes import (
     RouteChanged,
     ScheduleSettingsChanged,
     TrunkChanged,
+    UserChanged,
     WhitelistChanged,
 )
 
@@ -271,6 +272,7 @@ AnyEvent = Annotated[
     | IvrMenuChanged
     | ScheduleSettingsChanged
     | RecordingPolicyChanged
+    | UserChanged
     | SecurityAlert
     | SecurityBanLifted,
     Field(discriminator="type"),

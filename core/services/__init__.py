@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from core.config import Settings
 from core.events import EventBus
+from core.services.audit import AuditService
 from core.services.auth import AuthService
 from core.services.caller_lists import CallerListService
 from core.services.calls import CallHistory
@@ -19,7 +20,9 @@ from core.services.queues import QueueService
 from core.services.recordings import RecordingService
 from core.services.schedules import ScheduleService
 from core.services.security import SecurityService
+from core.services.tokens import TokenService
 from core.services.trunks import TrunkService
+from core.services.users import UserService
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,9 @@ class Services:
     history: CallHistory
     security: SecurityService
     live_calls: LiveCallService  # its call engine is attached by the daemon
+    users: UserService
+    tokens: TokenService
+    audit: AuditService
 
     @classmethod
     def build(cls, settings: Settings, bus: EventBus, provisioner: Provisioner | None = None) -> Services:
@@ -61,4 +67,7 @@ class Services:
             history=CallHistory(auth),
             security=SecurityService(settings.security, settings.security_log, auth, bus),
             live_calls=LiveCallService(auth, bus, country),
+            users=UserService(auth, bus),
+            tokens=TokenService(auth, bus),
+            audit=AuditService(auth),
         )

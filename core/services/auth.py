@@ -36,6 +36,7 @@ class Actor:
     address: str = ""
     scope: Scope = ORG
     rights: frozenset[str] | None = None  # None: the role's
+    expires_at: datetime | None = None  # when the named token it acts with expires (None: never)
 
     @property
     def permissions(self) -> frozenset[str]:
@@ -86,7 +87,7 @@ class AuthService:
             named = await ApiToken.get_or_none(token_hash=digest).prefetch_related("user")
             if named is None or (named.expires_at is not None and named.expires_at <= datetime.now(UTC)):
                 return None
-            user = named.user
+            return actor_of(named.user, source, address, named.expires_at)
         return actor_of(user, source, address)
 
     async def authorize(
@@ -146,7 +147,8 @@ class AuthService:
         )
 
 
-def actor_of(user: User, source: str, address: str = "") -> Actor:
-    """The actor a stored user acts as: its scope, and its role's rights narrowed or widened."""
+def actor_of(user: User, source: str, address: str = "", expires_at: datetime | None = None) -> Actor:
+    """The actor a stored user acts as: its scope, and its role's rights narrowed or widened (acting with a
+    named token that expires at `expires_at`, if given)."""
     rights = effective_permissions(user.role, frozenset(user.granted or ()), frozenset(user.revoked or ()))
-    return Actor(user.name, user.role, source, address, parse_scope(user.scope), rights)
+    return Actor(user.name, user.role, source, address, parse_scope(user.scope), rights, expires_at)

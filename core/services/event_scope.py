@@ -36,6 +36,7 @@ READ_RIGHT: dict[str, str] = {
     "RecordingPolicyChanged": "recordings.read",
     "SecurityAlert": "security.read",
     "SecurityBanLifted": "security.read",
+    "UserChanged": "users.read",
 }
 
 #: organisation-wide configuration: every user with the read right sees its changes, whatever its scope
@@ -80,4 +81,9 @@ def event_visible(
         return True  # the policy of a group, queue or public number: organisation-wide configuration
     if event.type == "GroupChanged" and group and getattr(event, "group", None) == group:
         return True  # its own group, even emptied
+    if event.type == "UserChanged":  # a user at the same group, or at one of the numbers
+        scope = str(getattr(event, "scope", "") or "")
+        return (bool(group) and scope == f"group:{group}") or (
+            scope.startswith("ext:") and scope[4:] in numbers
+        )
     return any(p in numbers for p in parties(event))

@@ -9,7 +9,7 @@ import typer
 
 from core.config import ConfigError
 from core.errors import DomainError
-from pbx.cli import calls, daemon, recordings
+from pbx.cli import audit, calls, daemon, recordings
 from pbx.cli.asterisk import asterisk_app
 from pbx.cli.caller_lists import blacklist_app, whitelist_app
 from pbx.cli.extensions import ext_app
@@ -20,7 +20,9 @@ from pbx.cli.queues import agent_app, queue_app
 from pbx.cli.recordings import record_app
 from pbx.cli.schedules import schedule_app
 from pbx.cli.security import security_app
+from pbx.cli.tokens import token_app
 from pbx.cli.trunks import route_app, trunk_app
+from pbx.cli.users import user_app
 from pbx.errors import Failure, click_errors, fail, refuse_blank_arguments, show_click_error
 
 app = typer.Typer(
@@ -49,6 +51,9 @@ app.add_typer(ivr_app, name="ivr")
 app.add_typer(queue_app, name="queue")
 app.add_typer(agent_app, name="agent")
 app.add_typer(security_app, name="security")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.command()(audit.audit)
 
 
 def _errors() -> tuple[type[BaseException], ...]:

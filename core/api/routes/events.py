@@ -1,9 +1,12 @@
 """The websocket /api/events: a snapshot of the live calls, then every event of the bus as it happens; a user
-sees only what its rights and scope cover (core/services/event_scope.py)."""
+sees only what its rights and scope cover (core/services/event_scope.py). The token is checked again at every
+`UserChanged`: the stream follows its user's new rights and scope, and closes (4401) once the token is
+revoked or its user removed, or before the first event after the token expired."""
 
 import asyncio
 import contextlib
 import json
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -42,7 +45,15 @@ async def events(ws: WebSocket, deps: Deps) -> None:
         live = calls_in_scope(live, numbers)
         await ws.send_text(json.dumps({"type": "Snapshot", "live_calls": live}))
         async for event in sub:
-            if group and event.type == "GroupChanged":  # the group's numbers may have changed
+            expired = who.expires_at is not None and who.expires_at <= datetime.now(UTC)
+            if expired or event.type == "UserChanged":  # is this stream's token still good?
+                found = await actor_for(auth, ws.scope)
+                if found is None or not found.can("events.read"):
+                    await ws.close(code=4401, reason="token revoked, expired or its user removed")
+                    return
+                who, numbers = found, await in_scope(auth, found)
+                group = who.scope.name if who.scope.kind is ScopeKind.GROUP else ""
+            elif group and event.type == "GroupChanged":  # the group's numbers may have changed
                 numbers = await in_scope(auth, who)
             if event_visible(event, who.can, numbers, group):
                 await ws.send_text(event.model_dump_json())

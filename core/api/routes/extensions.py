@@ -17,6 +17,12 @@ async def list_extensions(who: Who, svc: Svc, daemon: Daemon) -> list[dict[str, 
     return [asdict(e) | {"registered": registered.get(e.number)} for e in await svc.extensions.list(who)]
 
 
+@router.get("/api/extensions/{number}")
+async def get_extension(number: str, who: Who, svc: Svc, daemon: Daemon) -> dict[str, Any]:
+    ext = await svc.extensions.get(who, number)
+    return asdict(ext) | {"registered": (await daemon.registrations()).get(ext.number)}
+
+
 @router.post("/api/extensions", status_code=201)
 async def add_extension(body: ExtensionIn, who: Who, svc: Svc) -> dict[str, Any]:
     return asdict(await svc.extensions.add(who, body.number, body.name, body.password, body.enabled))
