@@ -217,3 +217,12 @@ class PlaceCallIn(BaseModel):
     model_config = {"extra": "forbid"}
     from_: str = Field(alias="from", description="the internal number rung first, e.g. 102")
     to: str = Field(description="what it then calls: an internal number or +15551234567")
+
+
+class ListenIn(BaseModel):
+    """Body of POST /api/calls/{call_id}/listen."""
+
+    model_config = {"extra": "forbid"}
+    supervisor: str = Field(description="the internal number rung to listen, e.g. 105")
+    mode: str = Field("listen", description="listen (unheard), whisper (to party only) or barge (join)")
+    party: str = Field("callee", description="caller or callee: whom the supervisor whispers to")

@@ -11,6 +11,7 @@ from core.calls import actions
 from core.calls.deps import CallDeps
 from core.calls.flow import CHANNEL_PREFIX
 from core.calls.live import CallTable
+from core.calls.monitor import Monitors
 from core.calls.steps import bridge
 from core.calls.steps.dial import display_name
 from core.errors import Conflict, PermissionDenied
@@ -21,8 +22,8 @@ from core.routing.destinations import Destination
 class CallControl:
     """What can be done to a live call from outside it."""
 
-    def __init__(self, table: CallTable, deps: CallDeps) -> None:
-        self.table, self.deps = table, deps
+    def __init__(self, table: CallTable, deps: CallDeps, monitors: Monitors) -> None:
+        self.table, self.deps, self.monitors = table, deps, monitors
 
     def live_call(self, call_id: str) -> dict[str, Any] | None:
         """The call as the live view shows it, or None when no such call is in progress."""
@@ -54,6 +55,11 @@ class CallControl:
 
     async def resume(self, call_id: str) -> str:
         return await actions.resume(self.table.of_call(call_id))
+
+    async def listen(self, call_id: str, supervisor: str, mode: str, party: str) -> str:
+        """Ring `supervisor` to listen to, whisper to `party` of, or barge into a call; the session's id."""
+        monitor = await self.monitors.start(self.table.of_call(call_id), supervisor, mode, party)
+        return monitor.id
 
     async def place(self, from_number: str, to: str) -> str:
         """Click-to-call: ring `from_number`'s phone; when it answers, the call to `to` is placed as

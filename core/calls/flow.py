@@ -101,6 +101,7 @@ class CallFlow:
         # redirect, followed by the routing loop), and the party put on hold (out of the bridge, music)
         self.reroute: Destination | None = None
         self.held: str | None = None
+        self.ending: list[Callable[[], Awaitable[None]]] = []  # run when the call is over (supervisors)
 
     @classmethod
     def adopted(
@@ -181,6 +182,11 @@ class CallFlow:
         finally:
             self.calls.forget(self)
             self.queues.refresh()  # its numbers may be free for queue calls again
+            for end in self.ending:  # supervisors listening leave with the call
+                try:
+                    await end()
+                except Exception:
+                    logger.exception("call %s: could not end a supervisor's session", self.live.call_id)
 
     # -- channels -------------------------------------------------------------------------------
     async def hangup_quietly(self, channel_id: str | None, reason: str = "normal") -> None:

@@ -65,3 +65,13 @@ class CallPickedUp(_ControlEvent):
     type: Literal["CallPickedUp"] = "CallPickedUp"
     number: str
     sub_call_id: str
+
+
+class CallMonitored(_ControlEvent):
+    """Supervisor `supervisor`'s phone is rung to `mode` (listen, whisper or barge) on the call; for
+    listen and whisper, `party` is the side it hears up close (and whispers to)."""
+
+    type: Literal["CallMonitored"] = "CallMonitored"
+    supervisor: str
+    mode: str
+    party: str

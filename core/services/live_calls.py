@@ -18,6 +18,7 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.events import (
     CallHeld,
     CallHungUp,
+    CallMonitored,
     CallPlaced,
     CallRedirected,
     CallResumed,
@@ -32,6 +33,7 @@ from core.services.scoping import authorize_call
 from core.services.validation import number_owner, routable_destination
 
 PARTIES = ("caller", "callee")
+MODES = ("listen", "whisper", "barge")
 
 
 class LiveCallControl(Protocol):
@@ -44,6 +46,7 @@ class LiveCallControl(Protocol):
     async def hold(self, call_id: str, party: str) -> None: ...
     async def resume(self, call_id: str) -> str: ...
     async def place(self, from_number: str, to: str) -> str: ...
+    async def listen(self, call_id: str, supervisor: str, mode: str, party: str) -> str: ...
 
 
 class LiveCallService:
@@ -97,6 +100,32 @@ class LiveCallService:
         await self._bus.publish(CallResumed(**_parties(call), actor=actor.name, party=party))
         return party
 
+    async def listen(
+        self, actor: Actor, call_id: str, supervisor: str, mode: str = "listen", party: str = "callee"
+    ) -> dict[str, str]:
+        """Ring `supervisor`'s phone to listen to the call (hearing both sides, unheard), whisper to
+        `party` (only it hears the supervisor) or barge in (everyone hears everyone). Needs calls.listen,
+        and the actor's scope must cover both the call and the supervisor's number."""
+        mode, party, number = (mode or "").strip().lower(), _party(party), (supervisor or "").strip()
+        if mode not in MODES:
+            raise InvalidInput(f"mode {mode!r} must be listen, whisper or barge")
+        control, call = await self._call(actor, call_id, "calls.listen")
+        await self._auth.authorize(actor, "calls.listen", number, number=number)
+        if not await Extension.exists(number=number):
+            raise NotFound(f"internal number {number or supervisor!r} does not exist")
+        monitor_id = await control.listen(call_id, number, mode, party)
+        await self._done(actor, "call.listen", call, {"supervisor": number, "mode": mode, "party": party})
+        await self._bus.publish(
+            CallMonitored(**_parties(call), actor=actor.name, supervisor=number, mode=mode, party=party)
+        )
+        return {
+            "call_id": call_id,
+            "supervisor": number,
+            "mode": mode,
+            "party": party,
+            "monitor_id": monitor_id,
+        }
+
     async def place(self, actor: Actor, from_number: str, to: str) -> dict[str, str]:
         """Click-to-call: ring `from_number` first; when it answers, call `to` as its own outgoing call
         (its outbound permission applies). `to`: an internal number, or an outside one (national forms
@@ -115,11 +144,13 @@ class LiveCallService:
         return {"call_id": call_id, "from": number, "to": dialled}
 
     # -- rules ------------------------------------------------------------------------------------
-    async def _call(self, actor: Actor, call_id: str) -> tuple[LiveCallControl, dict[str, Any]]:
-        """The engine and the call, once the actor may control it (refusals audited)."""
+    async def _call(
+        self, actor: Actor, call_id: str, permission: str = "calls.control"
+    ) -> tuple[LiveCallControl, dict[str, Any]]:
+        """The engine and the call, once the actor may act on it (refusals audited)."""
         control = self.control
         call = control.live_call(call_id) if control else None
-        await authorize_call(self._auth, actor, "calls.control", call)
+        await authorize_call(self._auth, actor, permission, call)
         if control is None:
             raise Conflict("calls in progress are controlled through the running PBX: start it (pbx serve)")
         if call is None:

@@ -230,3 +230,52 @@ async def test_a_pickup_code_with_nothing_ringing_gets_404(pbx):
     result = await place_call("104", PASSWORDS["104"], "*8", pbx.sip_port, "expect_failure")
     assert result.ok and result.final_code == 404, result.stderr_tail
     assert await Call.all().count() == 0
+
+
+@pytest.mark.parametrize("mode", ["listen", "whisper", "barge"])
+async def test_a_supervisor_listens_whispers_or_barges_with_a_third_phone(pbx, mode):
+    async with (
+        phone(pbx, "102", "answer_hangup", hold_ms=5000),
+        phone(pbx, "105") as supervisor,
+    ):
+        caller = asyncio.create_task(
+            place_call("101", PASSWORDS["101"], "102", pbx.sip_port, "answered_wait_bye")
+        )
+        call_id = await live_call(pbx, "up")
+        flow = pbx.daemon.calls.table.of_call(call_id)
+        async with api(pbx) as client:
+            r = await client.post(f"calls/{call_id}/listen", json={"supervisor": "105", "mode": mode})
+            assert r.status_code == 202, r.text
+            monitor_id = r.json()["monitor_id"]
+        assert await supervisor.wait_invites(1) == 1  # the supervisor's phone is rung, and answers
+        monitors = pbx.daemon.calls.monitors
+        channels = pbx.daemon.calls.deps.ari.current
+        if mode == "barge":  # everyone hears everyone: three in the call's bridge
+            async with asyncio.timeout(10):
+                while len(await in_bridge(pbx, call_id)) < 3:
+                    await asyncio.sleep(0.05)
+            assert await in_bridge(pbx, call_id) == {
+                flow.caller_id,
+                flow.callee_id,
+                monitors.active[monitor_id].channel,
+            }
+        else:  # the call's bridge is untouched; the supervisor shares one with a snoop on 102's channel
+            async with asyncio.timeout(10):
+                while monitors.active[monitor_id].bridge is None:
+                    await asyncio.sleep(0.05)
+            monitor = monitors.active[monitor_id]
+            bridges = {b["id"]: set(b["channels"]) for b in await channels.list_bridges()}
+            async with asyncio.timeout(5):
+                while len(bridges.get(monitor.bridge, ())) < 2:
+                    await asyncio.sleep(0.05)
+                    bridges = {b["id"]: set(b["channels"]) for b in await channels.list_bridges()}
+            assert bridges[monitor.bridge] == {monitor.channel, monitor.snoop}
+            assert await in_bridge(pbx, call_id) == {flow.caller_id, flow.callee_id}
+            snoops = [c for c in await channels.list_channels() if c["id"] == monitor.snoop]
+            assert snoops and snoops[0]["name"].startswith("Snoop/")
+        result = await caller  # 102 hangs up after 5 s: the call ends, and the supervisor with it
+        assert result.ok, result.stderr_tail
+        await until(lambda: received(supervisor, "BYE"))
+    assert monitors.active == {}
+    event = await EventRecord.get(call_id=call_id, type="CallMonitored")
+    assert (event.payload["mode"], event.payload["supervisor"]) == (mode, "105")

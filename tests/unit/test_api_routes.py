@@ -48,6 +48,7 @@ PATCH /api/extensions/{number} 200
 POST /api/blacklist 201
 POST /api/calls 202
 POST /api/calls/{call_id}/hold 200
+POST /api/calls/{call_id}/listen 202
 POST /api/calls/{call_id}/recording 201
 POST /api/calls/{call_id}/redirect 202
 POST /api/calls/{call_id}/resume 200

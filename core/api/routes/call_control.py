@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from core.api.deps import Svc, Who
-from core.api.schemas import HoldIn, PlaceCallIn, RedirectIn, TransferIn
+from core.api.schemas import HoldIn, ListenIn, PlaceCallIn, RedirectIn, TransferIn
 
 router = APIRouter()
 
@@ -45,3 +45,9 @@ async def hold(call_id: str, body: HoldIn, who: Who, svc: Svc) -> dict[str, Any]
 async def resume(call_id: str, who: Who, svc: Svc) -> dict[str, Any]:
     party = await svc.live_calls.resume(who, call_id)
     return {"call_id": call_id, "resumed": party}
+
+
+@router.post("/api/calls/{call_id}/listen", status_code=202)
+async def listen(call_id: str, body: ListenIn, who: Who, svc: Svc) -> dict[str, str]:
+    """Ring a supervisor's phone to listen to, whisper into or barge into the call (calls.listen)."""
+    return await svc.live_calls.listen(who, call_id, body.supervisor, body.mode, body.party)
