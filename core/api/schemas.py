@@ -195,6 +195,7 @@ class TransferIn(BaseModel):
     model_config = {"extra": "forbid"}
     destination: str = Field(description="where the party goes: ext:102, group:sales, queue:NAME, ...")
     party: str = Field("caller", description="caller or callee: who goes there (the other is released)")
+    attended: bool = Field(False, description="consult the destination first: the party waits on hold")
 
 
 class RedirectIn(BaseModel):

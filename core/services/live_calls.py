@@ -41,7 +41,9 @@ class LiveCallControl(Protocol):
 
     def live_call(self, call_id: str) -> dict[str, Any] | None: ...
     async def hang_up(self, call_id: str) -> None: ...
-    async def transfer(self, call_id: str, dest: Destination, party: str) -> None: ...
+    async def transfer(self, call_id: str, dest: Destination, party: str, attended: bool = False) -> None: ...
+    async def complete_transfer(self, call_id: str) -> str: ...
+    async def cancel_transfer(self, call_id: str) -> str: ...
     async def redirect(self, call_id: str, dest: Destination) -> None: ...
     async def hold(self, call_id: str, party: str) -> None: ...
     async def resume(self, call_id: str) -> str: ...
@@ -55,6 +57,7 @@ class LiveCallService:
     def __init__(self, auth: AuthService, bus: EventBus, country: str | None = None) -> None:
         self._auth, self._bus, self._country = auth, bus, country
         self.control: LiveCallControl | None = None
+        self._consulting: dict[str, str] = {}  # call id → the party of its attended transfer
 
     async def hang_up(self, actor: Actor, call_id: str) -> None:
         control, call = await self._call(actor, call_id)
@@ -62,18 +65,51 @@ class LiveCallService:
         await self._done(actor, "call.hangup", call, {})
         await self._bus.publish(CallHungUp(**_parties(call), actor=actor.name))
 
-    async def transfer(self, actor: Actor, call_id: str, destination: str, party: str = "caller") -> str:
-        """Blind transfer of an answered call: `party` goes to `destination`, the other side is released.
-        Returns the destination as written everywhere (ext:102, external:+15551234567)."""
+    async def transfer(
+        self, actor: Actor, call_id: str, destination: str, party: str = "caller", attended: bool = False
+    ) -> str:
+        """Transfer `party` of an answered call to `destination`: blind (at once, the other side
+        released), or attended (the party on hold while the other side talks to the destination, until
+        complete_transfer or cancel_transfer). Returns the destination as written everywhere."""
         party = _party(party)
         control, call = await self._call(actor, call_id)
         dest = await routable_destination(destination, self._country)
-        await control.transfer(call_id, dest, party)
-        await self._done(actor, "call.transfer", call, {"party": party, "destination": str(dest)})
-        await self._bus.publish(
-            CallTransferred(**_parties(call), actor=actor.name, party=party, destination=str(dest))
+        await control.transfer(call_id, dest, party, attended)
+        stage = "consulting" if attended else "blind"
+        await self._done(
+            actor, "call.transfer", call, {"party": party, "destination": str(dest), "stage": stage}
         )
+        await self._bus.publish(
+            CallTransferred(
+                **_parties(call), actor=actor.name, party=party, destination=str(dest), stage=stage
+            )
+        )
+        if attended:  # remembered for its completion's event (calls that ended meanwhile forgotten)
+            self._consulting = {k: v for k, v in self._consulting.items() if control.live_call(k)}
+            self._consulting[call_id] = party
         return str(dest)
+
+    async def complete_transfer(self, actor: Actor, call_id: str) -> str:
+        """An attended transfer's held party and its destination are bridged; the operator released."""
+        return await self._finish_transfer(actor, call_id, "completed")
+
+    async def cancel_transfer(self, actor: Actor, call_id: str) -> str:
+        """An attended transfer is called off: the destination hung up, the held party back."""
+        return await self._finish_transfer(actor, call_id, "cancelled")
+
+    async def _finish_transfer(self, actor: Actor, call_id: str, stage: str) -> str:
+        control, call = await self._call(actor, call_id)
+        finish = control.complete_transfer if stage == "completed" else control.cancel_transfer
+        destination = await finish(call_id)
+        party = self._consulting.pop(call_id, "caller")
+        action = "call.transfer.complete" if stage == "completed" else "call.transfer.cancel"
+        await self._done(actor, action, call, {"destination": destination})
+        await self._bus.publish(
+            CallTransferred(
+                **_parties(call), actor=actor.name, party=party, destination=destination, stage=stage
+            )
+        )
+        return destination
 
     async def redirect(self, actor: Actor, call_id: str, destination: str) -> str:
         """A ringing call goes to `destination` instead; returns it as written everywhere."""

@@ -73,7 +73,12 @@ async def test_blind_transfer_of_the_caller_from_the_api(pbx):
         async with api(pbx) as client:
             r = await client.post(f"calls/{call_id}/transfer", json={"destination": "ext:103"})
         assert r.status_code == 202, r.text
-        assert r.json() == {"call_id": call_id, "party": "caller", "destination": "ext:103"}
+        assert r.json() == {
+            "call_id": call_id,
+            "party": "caller",
+            "destination": "ext:103",
+            "attended": False,
+        }
         await until(lambda: received(operator, "BYE"))  # the operator's side is released
         assert await target.wait_invites(1) == 1
         await until(lambda: flow.live.state == "up" and flow.callee_id not in (None, operator_channel))
@@ -279,3 +284,68 @@ async def test_a_supervisor_listens_whispers_or_barges_with_a_third_phone(pbx, m
     assert monitors.active == {}
     event = await EventRecord.get(call_id=call_id, type="CallMonitored")
     assert (event.payload["mode"], event.payload["supervisor"]) == (mode, "105")
+
+
+async def test_attended_transfer_consults_the_destination_then_completes(pbx):
+    async with phone(pbx, "102") as operator, phone(pbx, "103") as target:
+        caller = asyncio.create_task(
+            place_call("101", PASSWORDS["101"], "102", pbx.sip_port, "answered_wait_bye")
+        )
+        call_id = await live_call(pbx, "up")
+        flow = pbx.daemon.calls.table.of_call(call_id)
+        caller_channel, operator_channel = flow.caller_id, flow.callee_id
+        async with api(pbx) as client:
+            r = await client.post(
+                f"calls/{call_id}/transfer", json={"destination": "ext:103", "attended": True}
+            )
+            assert r.status_code == 202 and r.json()["attended"] is True, r.text
+            assert await target.wait_invites(1) == 1
+            await until(lambda: flow.consult is not None and flow.consult.answered)
+            consult = flow.consult.channel
+            async with asyncio.timeout(5):  # the operator talks to 103; the caller waits with music
+                while await in_bridge(pbx, call_id) != {operator_channel, consult}:
+                    await asyncio.sleep(0.05)
+            assert [c["state"] for c in (await client.get("calls/live")).json()] == ["held"]
+            done = await client.post(f"calls/{call_id}/transfer/complete")
+            assert done.status_code == 200 and done.json()["destination"] == "ext:103", done.text
+            assert await in_bridge(pbx, call_id) == {caller_channel, consult}  # 101 talks to 103
+            await until(lambda: received(operator, "BYE"))  # the operator is released
+            assert (await client.delete(f"calls/{call_id}")).status_code == 204
+        result = await caller
+        assert result.ok, result.stderr_tail
+        await until(lambda: received(target, "BYE"))
+    (record,) = await pbx.wait_calls(1)
+    legs = {leg.endpoint.split("-")[0]: leg.disposition for leg in record.legs}
+    assert legs == {"PJSIP/101": "answered", "PJSIP/102": "transferred", "PJSIP/103": "answered"}
+    stages = [
+        e.payload["stage"]
+        for e in await EventRecord.filter(call_id=call_id, type="CallTransferred").order_by("id")
+    ]
+    assert stages == ["consulting", "completed"]
+
+
+async def test_attended_transfer_cancelled_brings_the_caller_back(pbx):
+    async with phone(pbx, "102", "answer_hangup", hold_ms=6000), phone(pbx, "103") as target:
+        caller = asyncio.create_task(
+            place_call("101", PASSWORDS["101"], "102", pbx.sip_port, "answered_wait_bye")
+        )
+        call_id = await live_call(pbx, "up")
+        flow = pbx.daemon.calls.table.of_call(call_id)
+        caller_channel, operator_channel = flow.caller_id, flow.callee_id
+        async with api(pbx) as client:
+            r = await client.post(
+                f"calls/{call_id}/transfer", json={"destination": "ext:103", "attended": True}
+            )
+            assert r.status_code == 202, r.text
+            await until(lambda: flow.consult is not None and flow.consult.answered)
+            early = await client.post(f"calls/{call_id}/resume")
+            assert early.status_code == 409  # resuming is cancelling here: said so
+            cancelled = await client.post(f"calls/{call_id}/transfer/cancel")
+            assert cancelled.status_code == 200, cancelled.text
+        await until(lambda: received(target, "BYE"))  # 103 is hung up
+        assert await in_bridge(pbx, call_id) == {caller_channel, operator_channel}
+        result = await caller  # 102 hangs up after 6 s: the call ends
+        assert result.ok, result.stderr_tail
+    (record,) = await pbx.wait_calls(1)
+    legs = {leg.endpoint.split("-")[0]: leg.disposition for leg in record.legs}
+    assert legs == {"PJSIP/101": "answered", "PJSIP/102": "answered", "PJSIP/103": "cancelled"}

@@ -97,7 +97,12 @@ async def test_a_number_user_controls_its_own_calls(setup):
         assert resumed.json() == {"call_id": call_id, "resumed": "callee"}
         moved = await olga.post(f"/calls/{call_id}/transfer", json={"destination": "ext:104"})
         assert moved.status_code == 202, moved.text
-        assert moved.json() == {"call_id": call_id, "party": "caller", "destination": "ext:104"}
+        assert moved.json() == {
+            "call_id": call_id,
+            "party": "caller",
+            "destination": "ext:104",
+            "attended": False,
+        }
     assert [type(e).__name__ for e in published if type(e).__name__.startswith("Call")] == [
         "CallHeld",
         "CallResumed",
