@@ -195,6 +195,7 @@ class TransferIn(BaseModel):
     model_config = {"extra": "forbid"}
     destination: str = Field(description="where the party goes: ext:102, group:sales, queue:NAME, ...")
     party: str = Field("caller", description="caller or callee: who goes there (the other is released)")
+    attended: bool = Field(False, description="consult the destination first: the party waits on hold")
 
 
 class RedirectIn(BaseModel):
@@ -247,3 +248,12 @@ class TokenIn(BaseModel):
     user: str | None = Field(None, description="whose token (default: the caller's own)")
     name: str | None = Field(None, description="e.g. laptop (default: default, token-2, …)")
     expires: str | None = Field(None, description="e.g. 90m, 12h, 30d, 2w, or never")
+
+
+class ListenIn(BaseModel):
+    """Body of POST /api/calls/{call_id}/listen."""
+
+    model_config = {"extra": "forbid"}
+    supervisor: str = Field(description="the internal number rung to listen, e.g. 105")
+    mode: str = Field("listen", description="listen (unheard), whisper (to party only) or barge (join)")
+    party: str = Field("callee", description="caller or callee: whom the supervisor whispers to")

@@ -60,6 +60,7 @@ class AriClient(Protocol):
     async def start_moh(self, channel_id: str, moh_class: str) -> None: ...
     async def stop_moh(self, channel_id: str) -> None: ...
     async def ring_stop(self, channel_id: str) -> None: ...
+    async def snoop(self, channel_id: str, snoop_id: str, spy: str, whisper: str, app_args: str) -> None: ...
     async def record_channel(
         self, channel_id: str, name: str, fmt: str, max_seconds: int, max_silence: int
     ) -> None: ...
@@ -192,6 +193,20 @@ class AsyncariClient:
 
     async def ring_stop(self, channel_id: str) -> None:
         await self._op("stop ringing", self._ari.channels.ringStop, channelId=channel_id)
+
+    async def snoop(self, channel_id: str, snoop_id: str, spy: str, whisper: str, app_args: str) -> None:
+        """A snoop channel on `channel_id` into our app: it hears `spy` (in, out, both, none) of the
+        channel's audio, and what is said into it reaches the channel in direction `whisper`."""
+        await self._op(
+            "snoop",
+            self._ari.channels.snoopChannelWithId,
+            channelId=channel_id,
+            snoopId=snoop_id,
+            spy=spy,
+            whisper=whisper,
+            app=self.app,
+            appArgs=app_args,
+        )
 
     async def record_channel(
         self, channel_id: str, name: str, fmt: str, max_seconds: int, max_silence: int

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import uuid
 
 from core.ari.client import AriError, ChannelGone
-from core.calls.flow import CallFlow
+from core.calls import attended
+from core.calls.attended import Consult
+from core.calls.flow import CHANNEL_PREFIX, CallFlow, Target
 from core.calls.steps.bridge import CallNotUp
 from core.errors import InvalidInput
+from core.routing import Disposition
 from core.routing.destinations import Destination
 
 logger = logging.getLogger(__name__)
@@ -38,6 +42,10 @@ def _answered(flow: CallFlow, what: str) -> None:
         raise CallNotUp(f"call {flow.live.call_id} is not answered, so it cannot be {what}{hint}")
     if flow.reroute is not None:
         raise CallNotUp(f"call {flow.live.call_id} is being transferred already")
+    if flow.consult is not None:
+        raise CallNotUp(
+            f"call {flow.live.call_id} has an attended transfer in progress: complete or cancel it"
+        )
 
 
 async def hang_up(flow: CallFlow) -> None:
@@ -63,6 +71,56 @@ async def transfer(flow: CallFlow, dest: Destination, party: str) -> None:
         await flow.client.remove_from_bridge(flow.bridge_id, [moving])
     flow.reroute = dest
     await flow.hangup_quietly(released)  # the flow's talk sees it leave, and hands `moving` on
+
+
+async def consult(flow: CallFlow, to: Target, number: str, dest: Destination, party: str) -> None:
+    """Attended transfer, first step: `party` waits on hold (music) while the destination `to` is rung
+    for the other side, the operator, who talks to it in the call's bridge once it answers. Then
+    `complete_transfer` or `cancel_transfer` (core/calls/attended.py)."""
+    _answered(flow, "transferred")
+    party_channel(flow, party)
+    if flow.consult is not None or flow.held is not None:
+        raise CallNotUp(f"call {flow.live.call_id} has a party on hold: resume it, or finish that transfer")
+    if party == "callee":
+        flow.swap_parties()  # the one who waits (and then goes on) is the flow's caller
+    operator = flow.callee_id
+    await hold(flow, "caller")
+    channel = f"{CHANNEL_PREFIX}{uuid.uuid4()}"
+    flow.own(channel)
+    flow.records.add_leg(channel, "callee", to.leg_endpoint)
+    flow.consult = Consult(channel, number, str(dest))
+    try:
+        await flow.client.originate(
+            to.endpoint,
+            channel,
+            f"dialed,{flow.live.call_id}",
+            to.caller_id,
+            flow.deps.settings.ring_timeout,
+            operator,
+        )
+    except AriError as exc:
+        flow.consult = None
+        await flow.records.end_leg(channel, Disposition.UNAVAILABLE.value, None)
+        await attended.resume_held(flow)
+        raise CallNotUp(f"call {flow.live.call_id}: could not ring {number}: {exc}") from None
+
+
+async def complete_transfer(flow: CallFlow) -> str:
+    """Attended transfer, done: the held party talks to the destination; returns the destination."""
+    if flow.consult is None:
+        raise CallNotUp(f"call {flow.live.call_id} has no transfer in progress: start one first")
+    if not flow.consult.answered:
+        raise CallNotUp(f"{flow.consult.number} has not answered yet: wait, or cancel the transfer")
+    return await attended.complete(flow)
+
+
+async def cancel_transfer(flow: CallFlow) -> str:
+    """Attended transfer, called off: the destination is hung up, the held party is back."""
+    if flow.consult is None:
+        raise CallNotUp(f"call {flow.live.call_id} has no transfer in progress")
+    destination = flow.consult.destination
+    await attended.cancel(flow)
+    return destination
 
 
 async def redirect(flow: CallFlow, dest: Destination) -> None:
@@ -95,6 +153,10 @@ async def hold(flow: CallFlow, party: str) -> None:
 
 async def resume(flow: CallFlow) -> str:
     """The held party comes back into the bridge; returns which party it was."""
+    if flow.consult is not None:
+        raise CallNotUp(
+            f"call {flow.live.call_id} has an attended transfer in progress: complete or cancel it"
+        )
     if flow.held is None or flow.bridge_id is None or flow.reroute is not None:
         raise CallNotUp(f"call {flow.live.call_id} is not on hold")
     channel = flow.held

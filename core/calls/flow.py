@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.ari.client import AriClient, AriError
 from core.calls.adoption import Bridged, answered_number
@@ -23,6 +23,9 @@ from core.calls.queues import QueueBoard
 from core.calls.records import CallRecords
 from core.routing import Disposition, RecordingPolicy, is_external, recording_policy, to_e164
 from core.routing.destinations import Destination
+
+if TYPE_CHECKING:
+    from core.calls.attended import Consult
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +104,8 @@ class CallFlow:
         # redirect, followed by the routing loop), and the party put on hold (out of the bridge, music)
         self.reroute: Destination | None = None
         self.held: str | None = None
+        self.consult: Consult | None = None  # an attended transfer's destination, while consulted
+        self.ending: list[Callable[[], Awaitable[None]]] = []  # run when the call is over (supervisors)
 
     @classmethod
     def adopted(
@@ -181,6 +186,11 @@ class CallFlow:
         finally:
             self.calls.forget(self)
             self.queues.refresh()  # its numbers may be free for queue calls again
+            for end in self.ending:  # supervisors listening leave with the call
+                try:
+                    await end()
+                except Exception:
+                    logger.exception("call %s: could not end a supervisor's session", self.live.call_id)
 
     # -- channels -------------------------------------------------------------------------------
     async def hangup_quietly(self, channel_id: str | None, reason: str = "normal") -> None:
@@ -243,7 +253,8 @@ class CallFlow:
         self.reroute = None
         answered = self.live.state in ("up", "held")
         await self.hangup_quietly(self.caller_id, "normal" if answered else "congestion")
-        for callee in [self.callee_id, *self.ringing_now]:
+        consulted = [self.consult.channel] if self.consult else []
+        for callee in [self.callee_id, *self.ringing_now, *consulted]:
             await self.hangup_quietly(callee)
         await self.destroy_bridge()
         await self.records.close_failed(self.channels(), None if answered else 503)

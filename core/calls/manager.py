@@ -22,6 +22,7 @@ from core.calls.deps import CallDeps
 from core.calls.flow import BRIDGE_PREFIX, CHANNEL_PREFIX, CallFlow, Event
 from core.calls.live import CallTable, LiveCall
 from core.calls.loop import run_call
+from core.calls.monitor import Monitors
 from core.calls.pickup import pick_up
 from core.calls.queues import QueueBoard
 from core.calls.steps.bridge import talk_on
@@ -51,7 +52,8 @@ class CallManager:
     def __init__(self, deps: CallDeps) -> None:
         self.deps = deps
         self.table = CallTable()
-        self.control = CallControl(self.table, deps)  # actions on live calls, by call id
+        self.monitors = Monitors(self.table, deps, self._spawn)  # supervisors on calls
+        self.control = CallControl(self.table, deps, self.monitors)  # actions on live calls, by call id
         self.queues = QueueBoard(deps.lookups.queue, deps.directory.online, self.table.in_calls, deps.publish)
         self._recent_events: collections.deque[tuple[Any, ...]] = collections.deque(maxlen=64)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -60,6 +62,12 @@ class CallManager:
             "inbound": self._start_inbound,
             "dialed": self._route_dialed,
             "clicktocall": self._start_placed,
+            "monitor": lambda event, args: self._spawn(
+                self.monitors.answered(args[0] if args else ""), "monitor"
+            ),
+            "snoop": lambda event, args: self._spawn(
+                self.monitors.snooping(args[0] if args else ""), "snoop"
+            ),
         }
 
     @property
@@ -96,6 +104,8 @@ class CallManager:
         flow = self.table.get(channel_id or "")
         if flow is not None:
             flow.events.put_nowait(event)
+        elif self.monitors.active:
+            self.monitors.on_event(event)
 
     def _seen_before(self, event: Event) -> bool:
         """Asterisk sends a channel's events once for our app and once more for the endpoint

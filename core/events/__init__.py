@@ -5,6 +5,7 @@ from core.events.bus import EventBus, Subscription
 from core.events.call_control import (
     CallHeld,
     CallHungUp,
+    CallMonitored,
     CallPickedUp,
     CallPlaced,
     CallRedirected,
@@ -61,6 +62,7 @@ __all__ = [
     "CallForwarded",
     "CallHeld",
     "CallHungUp",
+    "CallMonitored",
     "CallPickedUp",
     "CallPlaced",
     "CallRedirected",

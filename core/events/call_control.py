@@ -23,12 +23,15 @@ class CallHungUp(_ControlEvent):
 
 
 class CallTransferred(_ControlEvent):
-    """Blind transfer of an answered call: `party` (caller or callee) was sent to `destination`, the
-    other side released."""
+    """A transfer of an answered call: `party` (caller or callee) sent to `destination`. `stage` is
+    `blind` (sent at once, the other side released) or, for an attended transfer, `consulting` (the
+    party on hold while the other side talks to the destination), then `completed` (the party and the
+    destination bridged, the other side released) or `cancelled` (the party back)."""
 
     type: Literal["CallTransferred"] = "CallTransferred"
     party: str
     destination: str
+    stage: str = "blind"
 
 
 class CallRedirected(_ControlEvent):
@@ -65,3 +68,13 @@ class CallPickedUp(_ControlEvent):
     type: Literal["CallPickedUp"] = "CallPickedUp"
     number: str
     sub_call_id: str
+
+
+class CallMonitored(_ControlEvent):
+    """Supervisor `supervisor`'s phone is rung to `mode` (listen, whisper or barge) on the call; for
+    listen and whisper, `party` is the side it hears up close (and whispers to)."""
+
+    type: Literal["CallMonitored"] = "CallMonitored"
+    supervisor: str
+    mode: str
+    party: str

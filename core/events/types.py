@@ -15,6 +15,7 @@ from core.events.base import DomainEvent
 from core.events.call_control import (
     CallHeld,
     CallHungUp,
+    CallMonitored,
     CallPickedUp,
     CallPlaced,
     CallRedirected,
@@ -251,6 +252,7 @@ AnyEvent = Annotated[
     | CallResumed
     | CallPlaced
     | CallPickedUp
+    | CallMonitored
     | ExtensionAdded
     | ExtensionUpdated
     | ExtensionRemoved

@@ -18,6 +18,7 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.events import (
     CallHeld,
     CallHungUp,
+    CallMonitored,
     CallPlaced,
     CallRedirected,
     CallResumed,
@@ -32,6 +33,7 @@ from core.services.scoping import authorize_call
 from core.services.validation import number_owner, routable_destination
 
 PARTIES = ("caller", "callee")
+MODES = ("listen", "whisper", "barge")
 
 
 class LiveCallControl(Protocol):
@@ -39,11 +41,14 @@ class LiveCallControl(Protocol):
 
     def live_call(self, call_id: str) -> dict[str, Any] | None: ...
     async def hang_up(self, call_id: str) -> None: ...
-    async def transfer(self, call_id: str, dest: Destination, party: str) -> None: ...
+    async def transfer(self, call_id: str, dest: Destination, party: str, attended: bool = False) -> None: ...
+    async def complete_transfer(self, call_id: str) -> str: ...
+    async def cancel_transfer(self, call_id: str) -> str: ...
     async def redirect(self, call_id: str, dest: Destination) -> None: ...
     async def hold(self, call_id: str, party: str) -> None: ...
     async def resume(self, call_id: str) -> str: ...
     async def place(self, from_number: str, to: str) -> str: ...
+    async def listen(self, call_id: str, supervisor: str, mode: str, party: str) -> str: ...
 
 
 class LiveCallService:
@@ -52,6 +57,7 @@ class LiveCallService:
     def __init__(self, auth: AuthService, bus: EventBus, country: str | None = None) -> None:
         self._auth, self._bus, self._country = auth, bus, country
         self.control: LiveCallControl | None = None
+        self._consulting: dict[str, str] = {}  # call id → the party of its attended transfer
 
     async def hang_up(self, actor: Actor, call_id: str) -> None:
         control, call = await self._call(actor, call_id)
@@ -59,18 +65,51 @@ class LiveCallService:
         await self._done(actor, "call.hangup", call, {})
         await self._bus.publish(CallHungUp(**_parties(call), actor=actor.name))
 
-    async def transfer(self, actor: Actor, call_id: str, destination: str, party: str = "caller") -> str:
-        """Blind transfer of an answered call: `party` goes to `destination`, the other side is released.
-        Returns the destination as written everywhere (ext:102, external:+15551234567)."""
+    async def transfer(
+        self, actor: Actor, call_id: str, destination: str, party: str = "caller", attended: bool = False
+    ) -> str:
+        """Transfer `party` of an answered call to `destination`: blind (at once, the other side
+        released), or attended (the party on hold while the other side talks to the destination, until
+        complete_transfer or cancel_transfer). Returns the destination as written everywhere."""
         party = _party(party)
         control, call = await self._call(actor, call_id)
         dest = await routable_destination(destination, self._country)
-        await control.transfer(call_id, dest, party)
-        await self._done(actor, "call.transfer", call, {"party": party, "destination": str(dest)})
-        await self._bus.publish(
-            CallTransferred(**_parties(call), actor=actor.name, party=party, destination=str(dest))
+        await control.transfer(call_id, dest, party, attended)
+        stage = "consulting" if attended else "blind"
+        await self._done(
+            actor, "call.transfer", call, {"party": party, "destination": str(dest), "stage": stage}
         )
+        await self._bus.publish(
+            CallTransferred(
+                **_parties(call), actor=actor.name, party=party, destination=str(dest), stage=stage
+            )
+        )
+        if attended:  # remembered for its completion's event (calls that ended meanwhile forgotten)
+            self._consulting = {k: v for k, v in self._consulting.items() if control.live_call(k)}
+            self._consulting[call_id] = party
         return str(dest)
+
+    async def complete_transfer(self, actor: Actor, call_id: str) -> str:
+        """An attended transfer's held party and its destination are bridged; the operator released."""
+        return await self._finish_transfer(actor, call_id, "completed")
+
+    async def cancel_transfer(self, actor: Actor, call_id: str) -> str:
+        """An attended transfer is called off: the destination hung up, the held party back."""
+        return await self._finish_transfer(actor, call_id, "cancelled")
+
+    async def _finish_transfer(self, actor: Actor, call_id: str, stage: str) -> str:
+        control, call = await self._call(actor, call_id)
+        finish = control.complete_transfer if stage == "completed" else control.cancel_transfer
+        destination = await finish(call_id)
+        party = self._consulting.pop(call_id, "caller")
+        action = "call.transfer.complete" if stage == "completed" else "call.transfer.cancel"
+        await self._done(actor, action, call, {"destination": destination})
+        await self._bus.publish(
+            CallTransferred(
+                **_parties(call), actor=actor.name, party=party, destination=destination, stage=stage
+            )
+        )
+        return destination
 
     async def redirect(self, actor: Actor, call_id: str, destination: str) -> str:
         """A ringing call goes to `destination` instead; returns it as written everywhere."""
@@ -97,6 +136,32 @@ class LiveCallService:
         await self._bus.publish(CallResumed(**_parties(call), actor=actor.name, party=party))
         return party
 
+    async def listen(
+        self, actor: Actor, call_id: str, supervisor: str, mode: str = "listen", party: str = "callee"
+    ) -> dict[str, str]:
+        """Ring `supervisor`'s phone to listen to the call (hearing both sides, unheard), whisper to
+        `party` (only it hears the supervisor) or barge in (everyone hears everyone). Needs calls.listen,
+        and the actor's scope must cover both the call and the supervisor's number."""
+        mode, party, number = (mode or "").strip().lower(), _party(party), (supervisor or "").strip()
+        if mode not in MODES:
+            raise InvalidInput(f"mode {mode!r} must be listen, whisper or barge")
+        control, call = await self._call(actor, call_id, "calls.listen")
+        await self._auth.authorize(actor, "calls.listen", number, number=number)
+        if not await Extension.exists(number=number):
+            raise NotFound(f"internal number {number or supervisor!r} does not exist")
+        monitor_id = await control.listen(call_id, number, mode, party)
+        await self._done(actor, "call.listen", call, {"supervisor": number, "mode": mode, "party": party})
+        await self._bus.publish(
+            CallMonitored(**_parties(call), actor=actor.name, supervisor=number, mode=mode, party=party)
+        )
+        return {
+            "call_id": call_id,
+            "supervisor": number,
+            "mode": mode,
+            "party": party,
+            "monitor_id": monitor_id,
+        }
+
     async def place(self, actor: Actor, from_number: str, to: str) -> dict[str, str]:
         """Click-to-call: ring `from_number` first; when it answers, call `to` as its own outgoing call
         (its outbound permission applies). `to`: an internal number, or an outside one (national forms
@@ -115,11 +180,13 @@ class LiveCallService:
         return {"call_id": call_id, "from": number, "to": dialled}
 
     # -- rules ------------------------------------------------------------------------------------
-    async def _call(self, actor: Actor, call_id: str) -> tuple[LiveCallControl, dict[str, Any]]:
-        """The engine and the call, once the actor may control it (refusals audited)."""
+    async def _call(
+        self, actor: Actor, call_id: str, permission: str = "calls.control"
+    ) -> tuple[LiveCallControl, dict[str, Any]]:
+        """The engine and the call, once the actor may act on it (refusals audited)."""
         control = self.control
         call = control.live_call(call_id) if control else None
-        await authorize_call(self._auth, actor, "calls.control", call)
+        await authorize_call(self._auth, actor, permission, call)
         if control is None:
             raise Conflict("calls in progress are controlled through the running PBX: start it (pbx serve)")
         if call is None:

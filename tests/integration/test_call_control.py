@@ -73,7 +73,12 @@ async def test_blind_transfer_of_the_caller_from_the_api(pbx):
         async with api(pbx) as client:
             r = await client.post(f"calls/{call_id}/transfer", json={"destination": "ext:103"})
         assert r.status_code == 202, r.text
-        assert r.json() == {"call_id": call_id, "party": "caller", "destination": "ext:103"}
+        assert r.json() == {
+            "call_id": call_id,
+            "party": "caller",
+            "destination": "ext:103",
+            "attended": False,
+        }
         await until(lambda: received(operator, "BYE"))  # the operator's side is released
         assert await target.wait_invites(1) == 1
         await until(lambda: flow.live.state == "up" and flow.callee_id not in (None, operator_channel))
@@ -230,3 +235,117 @@ async def test_a_pickup_code_with_nothing_ringing_gets_404(pbx):
     result = await place_call("104", PASSWORDS["104"], "*8", pbx.sip_port, "expect_failure")
     assert result.ok and result.final_code == 404, result.stderr_tail
     assert await Call.all().count() == 0
+
+
+@pytest.mark.parametrize("mode", ["listen", "whisper", "barge"])
+async def test_a_supervisor_listens_whispers_or_barges_with_a_third_phone(pbx, mode):
+    async with (
+        phone(pbx, "102", "answer_hangup", hold_ms=5000),
+        phone(pbx, "105") as supervisor,
+    ):
+        caller = asyncio.create_task(
+            place_call("101", PASSWORDS["101"], "102", pbx.sip_port, "answered_wait_bye")
+        )
+        call_id = await live_call(pbx, "up")
+        flow = pbx.daemon.calls.table.of_call(call_id)
+        async with api(pbx) as client:
+            r = await client.post(f"calls/{call_id}/listen", json={"supervisor": "105", "mode": mode})
+            assert r.status_code == 202, r.text
+            monitor_id = r.json()["monitor_id"]
+        assert await supervisor.wait_invites(1) == 1  # the supervisor's phone is rung, and answers
+        monitors = pbx.daemon.calls.monitors
+        channels = pbx.daemon.calls.deps.ari.current
+        if mode == "barge":  # everyone hears everyone: three in the call's bridge
+            async with asyncio.timeout(10):
+                while len(await in_bridge(pbx, call_id)) < 3:
+                    await asyncio.sleep(0.05)
+            assert await in_bridge(pbx, call_id) == {
+                flow.caller_id,
+                flow.callee_id,
+                monitors.active[monitor_id].channel,
+            }
+        else:  # the call's bridge is untouched; the supervisor shares one with a snoop on 102's channel
+            async with asyncio.timeout(10):
+                while monitors.active[monitor_id].bridge is None:
+                    await asyncio.sleep(0.05)
+            monitor = monitors.active[monitor_id]
+            bridges = {b["id"]: set(b["channels"]) for b in await channels.list_bridges()}
+            async with asyncio.timeout(5):
+                while len(bridges.get(monitor.bridge, ())) < 2:
+                    await asyncio.sleep(0.05)
+                    bridges = {b["id"]: set(b["channels"]) for b in await channels.list_bridges()}
+            assert bridges[monitor.bridge] == {monitor.channel, monitor.snoop}
+            assert await in_bridge(pbx, call_id) == {flow.caller_id, flow.callee_id}
+            snoops = [c for c in await channels.list_channels() if c["id"] == monitor.snoop]
+            assert snoops and snoops[0]["name"].startswith("Snoop/")
+        result = await caller  # 102 hangs up after 5 s: the call ends, and the supervisor with it
+        assert result.ok, result.stderr_tail
+        await until(lambda: received(supervisor, "BYE"))
+    assert monitors.active == {}
+    event = await EventRecord.get(call_id=call_id, type="CallMonitored")
+    assert (event.payload["mode"], event.payload["supervisor"]) == (mode, "105")
+
+
+async def test_attended_transfer_consults_the_destination_then_completes(pbx):
+    async with phone(pbx, "102") as operator, phone(pbx, "103") as target:
+        caller = asyncio.create_task(
+            place_call("101", PASSWORDS["101"], "102", pbx.sip_port, "answered_wait_bye")
+        )
+        call_id = await live_call(pbx, "up")
+        flow = pbx.daemon.calls.table.of_call(call_id)
+        caller_channel, operator_channel = flow.caller_id, flow.callee_id
+        async with api(pbx) as client:
+            r = await client.post(
+                f"calls/{call_id}/transfer", json={"destination": "ext:103", "attended": True}
+            )
+            assert r.status_code == 202 and r.json()["attended"] is True, r.text
+            assert await target.wait_invites(1) == 1
+            await until(lambda: flow.consult is not None and flow.consult.answered)
+            consult = flow.consult.channel
+            async with asyncio.timeout(5):  # the operator talks to 103; the caller waits with music
+                while await in_bridge(pbx, call_id) != {operator_channel, consult}:
+                    await asyncio.sleep(0.05)
+            assert [c["state"] for c in (await client.get("calls/live")).json()] == ["held"]
+            done = await client.post(f"calls/{call_id}/transfer/complete")
+            assert done.status_code == 200 and done.json()["destination"] == "ext:103", done.text
+            assert await in_bridge(pbx, call_id) == {caller_channel, consult}  # 101 talks to 103
+            await until(lambda: received(operator, "BYE"))  # the operator is released
+            assert (await client.delete(f"calls/{call_id}")).status_code == 204
+        result = await caller
+        assert result.ok, result.stderr_tail
+        await until(lambda: received(target, "BYE"))
+    (record,) = await pbx.wait_calls(1)
+    legs = {leg.endpoint.split("-")[0]: leg.disposition for leg in record.legs}
+    assert legs == {"PJSIP/101": "answered", "PJSIP/102": "transferred", "PJSIP/103": "answered"}
+    stages = [
+        e.payload["stage"]
+        for e in await EventRecord.filter(call_id=call_id, type="CallTransferred").order_by("id")
+    ]
+    assert stages == ["consulting", "completed"]
+
+
+async def test_attended_transfer_cancelled_brings_the_caller_back(pbx):
+    async with phone(pbx, "102", "answer_hangup", hold_ms=6000), phone(pbx, "103") as target:
+        caller = asyncio.create_task(
+            place_call("101", PASSWORDS["101"], "102", pbx.sip_port, "answered_wait_bye")
+        )
+        call_id = await live_call(pbx, "up")
+        flow = pbx.daemon.calls.table.of_call(call_id)
+        caller_channel, operator_channel = flow.caller_id, flow.callee_id
+        async with api(pbx) as client:
+            r = await client.post(
+                f"calls/{call_id}/transfer", json={"destination": "ext:103", "attended": True}
+            )
+            assert r.status_code == 202, r.text
+            await until(lambda: flow.consult is not None and flow.consult.answered)
+            early = await client.post(f"calls/{call_id}/resume")
+            assert early.status_code == 409  # resuming is cancelling here: said so
+            cancelled = await client.post(f"calls/{call_id}/transfer/cancel")
+            assert cancelled.status_code == 200, cancelled.text
+        await until(lambda: received(target, "BYE"))  # 103 is hung up
+        assert await in_bridge(pbx, call_id) == {caller_channel, operator_channel}
+        result = await caller  # 102 hangs up after 6 s: the call ends
+        assert result.ok, result.stderr_tail
+    (record,) = await pbx.wait_calls(1)
+    legs = {leg.endpoint.split("-")[0]: leg.disposition for leg in record.legs}
+    assert legs == {"PJSIP/101": "answered", "PJSIP/102": "answered", "PJSIP/103": "cancelled"}

@@ -57,10 +57,13 @@ PATCH /api/users/{name} 200
 POST /api/blacklist 201
 POST /api/calls 202
 POST /api/calls/{call_id}/hold 200
+POST /api/calls/{call_id}/listen 202
 POST /api/calls/{call_id}/recording 201
 POST /api/calls/{call_id}/redirect 202
 POST /api/calls/{call_id}/resume 200
 POST /api/calls/{call_id}/transfer 202
+POST /api/calls/{call_id}/transfer/cancel 200
+POST /api/calls/{call_id}/transfer/complete 200
 POST /api/extensions 201
 POST /api/queues/{name}/agents/{number} 201
 POST /api/queues/{name}/agents/{number}/login 200

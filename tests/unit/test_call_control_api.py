@@ -97,7 +97,12 @@ async def test_a_number_user_controls_its_own_calls(setup):
         assert resumed.json() == {"call_id": call_id, "resumed": "callee"}
         moved = await olga.post(f"/calls/{call_id}/transfer", json={"destination": "ext:104"})
         assert moved.status_code == 202, moved.text
-        assert moved.json() == {"call_id": call_id, "party": "caller", "destination": "ext:104"}
+        assert moved.json() == {
+            "call_id": call_id,
+            "party": "caller",
+            "destination": "ext:104",
+            "attended": False,
+        }
     assert [type(e).__name__ for e in published if type(e).__name__.startswith("Call")] == [
         "CallHeld",
         "CallResumed",
@@ -150,3 +155,27 @@ async def test_refusals_say_what_is_wrong(setup):
         assert extra.status_code == 422
     assert lab.manager.live[call_id].state == "ringing"  # nothing changed
     assert len(lab.ari.sent("originate")) == 1
+
+
+async def test_listening_needs_calls_listen_and_a_supervisor_within_scope(setup):
+    lab, client, published = setup
+    call_id = await _answered(lab)
+    async with client("olga") as olga, client("admin") as admin:
+        refused = await olga.post(f"/calls/{call_id}/listen", json={"supervisor": "101"})
+        assert refused.status_code == 403 and "lacks calls.listen" in refused.json()["error"]
+        mode = await admin.post(f"/calls/{call_id}/listen", json={"supervisor": "104", "mode": "spy"})
+        assert (mode.status_code, mode.json()["error"]) == (
+            422,
+            "mode 'spy' must be listen, whisper or barge",
+        )
+        nobody = await admin.post(f"/calls/{call_id}/listen", json={"supervisor": "199"})
+        assert nobody.status_code == 404
+        ok = await admin.post(f"/calls/{call_id}/listen", json={"supervisor": "104", "mode": "whisper"})
+        assert ok.status_code == 202, ok.text
+        assert {k: ok.json()[k] for k in ("supervisor", "mode", "party")} == {
+            "supervisor": "104",
+            "mode": "whisper",
+            "party": "callee",
+        }
+    assert lab.ari.sent("originate")[-1][0] == "PJSIP/104"
+    assert [type(e).__name__ for e in published] == ["CallMonitored"]

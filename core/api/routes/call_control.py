@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from core.api.deps import Svc, Who
-from core.api.schemas import HoldIn, PlaceCallIn, RedirectIn, TransferIn
+from core.api.schemas import HoldIn, ListenIn, PlaceCallIn, RedirectIn, TransferIn
 
 router = APIRouter()
 
@@ -25,8 +25,21 @@ async def hang_up(call_id: str, who: Who, svc: Svc) -> None:
 
 @router.post("/api/calls/{call_id}/transfer", status_code=202)
 async def transfer(call_id: str, body: TransferIn, who: Who, svc: Svc) -> dict[str, Any]:
-    dest = await svc.live_calls.transfer(who, call_id, body.destination, body.party)
-    return {"call_id": call_id, "party": body.party.strip().lower(), "destination": dest}
+    dest = await svc.live_calls.transfer(who, call_id, body.destination, body.party, body.attended)
+    party = body.party.strip().lower()
+    return {"call_id": call_id, "party": party, "destination": dest, "attended": body.attended}
+
+
+@router.post("/api/calls/{call_id}/transfer/complete")
+async def complete_transfer(call_id: str, who: Who, svc: Svc) -> dict[str, Any]:
+    """An attended transfer: bridge the held party with the destination, release the operator."""
+    return {"call_id": call_id, "destination": await svc.live_calls.complete_transfer(who, call_id)}
+
+
+@router.post("/api/calls/{call_id}/transfer/cancel")
+async def cancel_transfer(call_id: str, who: Who, svc: Svc) -> dict[str, Any]:
+    """An attended transfer called off: the destination hung up, the held party back."""
+    return {"call_id": call_id, "destination": await svc.live_calls.cancel_transfer(who, call_id)}
 
 
 @router.post("/api/calls/{call_id}/redirect", status_code=202)
@@ -45,3 +58,9 @@ async def hold(call_id: str, body: HoldIn, who: Who, svc: Svc) -> dict[str, Any]
 async def resume(call_id: str, who: Who, svc: Svc) -> dict[str, Any]:
     party = await svc.live_calls.resume(who, call_id)
     return {"call_id": call_id, "resumed": party}
+
+
+@router.post("/api/calls/{call_id}/listen", status_code=202)
+async def listen(call_id: str, body: ListenIn, who: Who, svc: Svc) -> dict[str, str]:
+    """Ring a supervisor's phone to listen to, whisper into or barge into the call (calls.listen)."""
+    return await svc.live_calls.listen(who, call_id, body.supervisor, body.mode, body.party)

@@ -7,6 +7,7 @@ import logging
 from datetime import UTC, datetime
 
 from core.ari.client import AriError, ChannelGone
+from core.calls import attended
 from core.calls.flow import BRIDGE_PREFIX, GONE, CallFlow, Event, channel_of
 from core.errors import Conflict
 from core.routing import Disposition, RecordingPolicy, recording_policy
@@ -62,7 +63,14 @@ async def talk(flow: CallFlow, left: Event | None = None) -> None:
     event = left
     while event is None:
         candidate = await flow.events.get()
-        if channel_of(candidate) in (flow.caller_id, flow.callee_id) and candidate["type"] in GONE:
+        chan = channel_of(candidate)
+        if flow.consult is not None and chan == flow.consult.channel:  # an attended transfer's destination
+            await attended.consult_event(flow, candidate)
+        elif chan in (flow.caller_id, flow.callee_id) and candidate["type"] in GONE:
+            consulted = flow.consult is not None and flow.consult.answered
+            if chan == flow.callee_id and consulted and flow.reroute is None:
+                await attended.complete(flow, operator_gone=True)  # the operator hung up to transfer
+                continue
             event = candidate
     chan, callee = str(channel_of(event)), flow.callee_id
     other = callee if chan == flow.caller_id else flow.caller_id
@@ -74,6 +82,7 @@ async def talk(flow: CallFlow, left: Event | None = None) -> None:
         flow.queues.refresh()  # the released side is free for queue calls again
         return
     flow.reroute = None  # the transfer's own party left: the call is over
+    await attended.call_over(flow)
     await flow.hangup_quietly(other)
     await flow.records.end_leg(chan, Disposition.ANSWERED.value, await flow.cause_of(chan, event))
     await flow.records.end_leg(other, Disposition.ANSWERED.value, 16)
