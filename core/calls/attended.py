@@ -56,6 +56,8 @@ async def complete(flow: CallFlow, operator_gone: bool = False) -> str:
         await records.leg(consult.channel),
         at=flow.live.answered_at,
     )
+    if operator_gone:  # completed from the phone: no operator's request says so
+        await flow.deps.log.transferred_by_phone(await records.settled(), consult.destination)
     flow.queues.refresh()  # the operator is free for queue calls again
     return consult.destination
 
