@@ -59,6 +59,8 @@ async def transfer(flow: CallFlow, dest: Destination, party: str) -> None:
     then takes `party` there in the same bridge (and recording), with ringback while it rings."""
     _answered(flow, "transferred")
     party_channel(flow, party)  # a party that exists
+    if party == "callee" and flow.on_released is not None:
+        raise CallNotUp(f"call {flow.live.call_id} is a queue call: its agent stays, transfer the caller")
     if party == "callee":
         flow.swap_parties()  # the one who goes on is the flow's caller
     moving, released = flow.caller_id, flow.callee_id
@@ -81,6 +83,8 @@ async def consult(flow: CallFlow, to: Target, number: str, dest: Destination, pa
     party_channel(flow, party)
     if flow.consult is not None or flow.held is not None:
         raise CallNotUp(f"call {flow.live.call_id} has a party on hold: resume it, or finish that transfer")
+    if party == "callee" and flow.on_released is not None:
+        raise CallNotUp(f"call {flow.live.call_id} is a queue call: its agent stays, transfer the caller")
     if party == "callee":
         flow.swap_parties()  # the one who waits (and then goes on) is the flow's caller
     operator = flow.callee_id

@@ -43,6 +43,7 @@ async def complete(flow: CallFlow, operator_gone: bool = False) -> str:
     consult, operator = flow.consult, flow.callee_id
     assert consult is not None and operator is not None
     flow.consult = None
+    flow.release_agent()  # a queue's agent wraps up now
     flow.callee_id, flow.answered_number = consult.channel, consult.number
     await resume_held(flow)
     if not operator_gone:
@@ -55,6 +56,8 @@ async def complete(flow: CallFlow, operator_gone: bool = False) -> str:
         await records.leg(consult.channel),
         at=flow.live.answered_at,
     )
+    if operator_gone:  # completed from the phone: no operator's request says so
+        await flow.deps.log.transferred_by_phone(await records.settled(), consult.destination)
     flow.queues.refresh()  # the operator is free for queue calls again
     return consult.destination
 

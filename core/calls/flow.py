@@ -100,6 +100,9 @@ class CallFlow:
         # set while a queue offers this caller to agents: told who answered, and who did not (and why)
         self.on_answer: Callable[[str], None] | None = None
         self.on_unanswered: Callable[[str, int | None], None] | None = None
+        # set while a queue's agent talks to this caller: told when an operator releases the agent
+        # (a transfer), so that it wraps up then, not when the transferred call ends
+        self.on_released: Callable[[str], None] | None = None
         # call control (core/calls/actions.py): where an operator sends the call next (a transfer or a
         # redirect, followed by the routing loop), and the party put on hold (out of the bridge, music)
         self.reroute: Destination | None = None
@@ -141,6 +144,12 @@ class CallFlow:
     def talking(self) -> bool:
         """Answered and bridged (or one side on hold)."""
         return self.live.state in ("up", "held") and self.callee_id is not None
+
+    def release_agent(self) -> None:
+        """The answered party is released from the call (a transfer): a queue's agent wraps up now."""
+        if self.on_released is not None and self.answered_number is not None:
+            self.on_released(self.answered_number)
+            self.on_released = None
 
     def take_reroute(self) -> Destination | None:
         """Where an operator sent the call, once (None when nobody did)."""

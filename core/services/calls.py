@@ -18,6 +18,7 @@ from core.events import (
     CallRerouted,
     CallRinging,
     CallStarted,
+    CallTransferred,
     EventBus,
 )
 from core.models import Call, CallLeg
@@ -129,6 +130,20 @@ class CallLog:
                 actor="phone",
                 number=number,
                 sub_call_id=leg.sub_call_id,
+            )
+        )
+
+    async def transferred_by_phone(self, call: Call, destination: str) -> None:
+        """The operator hung up during an attended transfer, completing it (`actor` is "phone")."""
+        await self._bus.publish(
+            CallTransferred(
+                call_id=call.call_id,
+                caller=call.caller,
+                callee=call.callee,
+                actor="phone",
+                party="caller",
+                destination=destination,
+                stage="completed",
             )
         )
 

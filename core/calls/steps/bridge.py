@@ -76,6 +76,7 @@ async def talk(flow: CallFlow, left: Event | None = None) -> None:
     other = callee if chan == flow.caller_id else flow.caller_id
     if flow.reroute is not None and chan == callee:  # transferred: the caller goes on
         await flow.records.end_leg(chan, Disposition.TRANSFERRED.value, await flow.cause_of(chan, event))
+        flow.release_agent()  # a queue's agent wraps up now
         flow.callee_id = flow.answered_number = flow.held = None
         flow.ringing_caller = None  # the caller hears ringback while the destination rings
         flow.live.state = "routing"

@@ -115,14 +115,21 @@ async def _offer(
     flow.on_answer = functools.partial(board.answered, runtime, waiter)
     flow.on_unanswered = functools.partial(board.unanswered, runtime)
     answered = None
+
+    def wrap_up(number: str) -> None:  # the agent's part of the call is over: count it, then wrap up
+        nonlocal answered
+        answered = number
+        talk = (datetime.now(UTC) - (flow.live.answered_at or datetime.now(UTC))).total_seconds()
+        board.finished(runtime, number, talk)
+
+    flow.on_released = wrap_up  # an operator transferred the call: the agent is free at once
     try:
         outcome = await ring(flow, targets, seconds) if targets else REFUSALS[Disposition.UNAVAILABLE]
     finally:
         flow.on_answer = flow.on_unanswered = None
-        if flow.answered_number is not None:  # the call with the agent is over (or failed): wrap-up
-            talk = (datetime.now(UTC) - (flow.live.answered_at or datetime.now(UTC))).total_seconds()
-            answered, flow.answered_number = flow.answered_number, None
-            board.finished(runtime, answered, talk)
+        if flow.on_released is not None and flow.answered_number is not None:
+            flow.on_released(flow.answered_number)  # the call with the agent is over (or failed)
+        flow.on_released = flow.answered_number = None
     if outcome is not None:
         board.release(runtime, waiter)
         return True

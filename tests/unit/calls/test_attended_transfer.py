@@ -64,6 +64,8 @@ async def test_the_operator_hanging_up_completes_the_transfer():
     assert (consult, "normal") in lab.ari.sent("hangup")
     legs = {leg.channel_id: leg.disposition for leg in await lab.legs(call)}
     assert legs == {caller: "answered", operator: "transferred", consult: "answered"}
+    (done,) = [e for e in lab.published if type(e).__name__ == "CallTransferred"]
+    assert (done.stage, done.actor, done.destination) == ("completed", "phone", "ext:103")
 
 
 async def test_cancelled_the_destination_is_hung_up_and_the_caller_is_back():

@@ -74,3 +74,34 @@ async def test_a_queue_removed_since_it_was_configured_is_unavailable():
     lab.call("101", "600")
     (call,) = await lab.finished()
     assert (call.disposition, call.sip_code) == ("unavailable", 480)
+
+
+def _agent(lab: CallLab, number: str) -> dict:
+    (queue,) = lab.manager.queues.snapshot()
+    return next(a for a in queue["agents"] if a["number"] == number)
+
+
+async def test_an_agent_whose_call_is_transferred_wraps_up_at_once():
+    from core.calls.steps.bridge import CallNotUp
+    from core.routing.destinations import parse_destination
+
+    lab = await _lab(AgentInfo("102")).start()
+    lab.call("101", "600")
+    (agent,) = await lab.dialled()
+    lab.answer(agent)
+    await lab.until(lambda: lab.ari.sent("add_to_bridge"))
+    (call_id,) = lab.manager.live
+    with pytest.raises(CallNotUp, match="its agent stays"):
+        await lab.manager.control.transfer(call_id, parse_destination("ext:103"), "callee")
+    await lab.manager.control.transfer(call_id, parse_destination("ext:103"), "caller")
+    lab.hang_up(agent)
+    _, target = await lab.dialled(2)
+    await lab.until(lambda: _agent(lab, "102")["calls"] == 1)  # counted and wrapping up, not talking
+    assert _agent(lab, "102")["state"] != "talking"
+    lab.answer(target)
+    await lab.until(lambda: len(lab.ari.sent("add_to_bridge")) == 2)
+    assert _agent(lab, "102")["calls"] == 1
+    lab.hang_up(target)
+    (call,) = await lab.finished()
+    assert call.disposition == "answered"
+    assert _agent(lab, "102")["calls"] == 1  # once, not again when the transferred call ended
