@@ -92,7 +92,7 @@ async def consult(flow: CallFlow, to: Target, number: str, dest: Destination, pa
     channel = f"{CHANNEL_PREFIX}{uuid.uuid4()}"
     flow.own(channel)
     flow.records.add_leg(channel, "callee", to.leg_endpoint)
-    flow.consult = Consult(channel, number, str(dest))
+    flow.consult = Consult(channel, number, str(dest), party)
     try:
         await flow.client.originate(
             to.endpoint,
@@ -109,22 +109,23 @@ async def consult(flow: CallFlow, to: Target, number: str, dest: Destination, pa
         raise CallNotUp(f"call {flow.live.call_id}: could not ring {number}: {exc}") from None
 
 
-async def complete_transfer(flow: CallFlow) -> str:
-    """Attended transfer, done: the held party talks to the destination; returns the destination."""
+async def complete_transfer(flow: CallFlow) -> tuple[str, str]:
+    """Attended transfer, done: the held party talks to the destination; returns (destination, party)."""
     if flow.consult is None:
         raise CallNotUp(f"call {flow.live.call_id} has no transfer in progress: start one first")
     if not flow.consult.answered:
         raise CallNotUp(f"{flow.consult.number} has not answered yet: wait, or cancel the transfer")
-    return await attended.complete(flow)
+    done = await attended.complete(flow)
+    return done.destination, done.party
 
 
-async def cancel_transfer(flow: CallFlow) -> str:
-    """Attended transfer, called off: the destination is hung up, the held party is back."""
+async def cancel_transfer(flow: CallFlow) -> tuple[str, str]:
+    """Attended transfer, called off: the destination is hung up, the held party is back; returns
+    (destination, party)."""
     if flow.consult is None:
         raise CallNotUp(f"call {flow.live.call_id} has no transfer in progress")
-    destination = flow.consult.destination
-    await attended.cancel(flow)
-    return destination
+    called_off = await attended.cancel(flow)
+    return called_off.destination, called_off.party
 
 
 async def redirect(flow: CallFlow, dest: Destination) -> None:

@@ -16,11 +16,13 @@ from core.routing import Disposition
 
 @dataclass
 class Consult:
-    """The destination being consulted: its channel, its number, how it was written."""
+    """The destination being consulted: its channel, its number, how it was written, and the party
+    (caller or callee, as the operator named it) waiting to be transferred to it."""
 
     channel: str
     number: str
     destination: str
+    party: str
     answered: bool = False
 
 
@@ -38,8 +40,8 @@ async def consult_event(flow: CallFlow, event: Event) -> None:
         await resume_held(flow)
 
 
-async def complete(flow: CallFlow, operator_gone: bool = False) -> str:
-    """The held party and the destination are bridged, the operator released; returns the destination."""
+async def complete(flow: CallFlow, operator_gone: bool = False) -> Consult:
+    """The held party and the destination are bridged, the operator released; returns the consultation."""
     consult, operator = flow.consult, flow.callee_id
     assert consult is not None and operator is not None
     flow.consult = None
@@ -57,12 +59,12 @@ async def complete(flow: CallFlow, operator_gone: bool = False) -> str:
         at=flow.live.answered_at,
     )
     if operator_gone:  # completed from the phone: no operator's request says so
-        await flow.deps.log.transferred_by_phone(await records.settled(), consult.destination)
+        await flow.deps.log.transferred_by_phone(await records.settled(), consult.party, consult.destination)
     flow.queues.refresh()  # the operator is free for queue calls again
-    return consult.destination
+    return consult
 
 
-async def cancel(flow: CallFlow) -> None:
+async def cancel(flow: CallFlow) -> Consult:
     """The destination is hung up, the held party back with the operator."""
     consult = flow.consult
     assert consult is not None
@@ -70,6 +72,7 @@ async def cancel(flow: CallFlow) -> None:
     await flow.hangup_quietly(consult.channel)
     await flow.records.end_leg(consult.channel, Disposition.CANCELLED.value, None)
     await resume_held(flow)
+    return consult
 
 
 async def resume_held(flow: CallFlow) -> None:

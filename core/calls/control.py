@@ -52,10 +52,10 @@ class CallControl:
         to, number = await self._consulted(flow, dest)
         await actions.consult(flow, to, number, dest, party)
 
-    async def complete_transfer(self, call_id: str) -> str:
+    async def complete_transfer(self, call_id: str) -> tuple[str, str]:
         return await actions.complete_transfer(self.table.of_call(call_id))
 
-    async def cancel_transfer(self, call_id: str) -> str:
+    async def cancel_transfer(self, call_id: str) -> tuple[str, str]:
         return await actions.cancel_transfer(self.table.of_call(call_id))
 
     async def _consulted(self, flow: CallFlow, dest: Destination) -> tuple[Target, str]:

@@ -150,5 +150,9 @@ class AuthService:
 def actor_of(user: User, source: str, address: str = "", expires_at: datetime | None = None) -> Actor:
     """The actor a stored user acts as: its scope, and its role's rights narrowed or widened (acting with a
     named token that expires at `expires_at`, if given)."""
-    rights = effective_permissions(user.role, frozenset(user.granted or ()), frozenset(user.revoked or ()))
-    return Actor(user.name, user.role, source, address, parse_scope(user.scope), rights, expires_at)
+    return Actor(user.name, user.role, source, address, parse_scope(user.scope), rights_of(user), expires_at)
+
+
+def rights_of(user: User) -> frozenset[str]:
+    """A stored user's rights: its role's, narrowed or widened."""
+    return effective_permissions(user.role, frozenset(user.granted or ()), frozenset(user.revoked or ()))

@@ -133,7 +133,7 @@ class CallLog:
             )
         )
 
-    async def transferred_by_phone(self, call: Call, destination: str) -> None:
+    async def transferred_by_phone(self, call: Call, party: str, destination: str) -> None:
         """The operator hung up during an attended transfer, completing it (`actor` is "phone")."""
         await self._bus.publish(
             CallTransferred(
@@ -141,7 +141,7 @@ class CallLog:
                 caller=call.caller,
                 callee=call.callee,
                 actor="phone",
-                party="caller",
+                party=party,
                 destination=destination,
                 stage="completed",
             )

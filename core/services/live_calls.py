@@ -42,8 +42,8 @@ class LiveCallControl(Protocol):
     def live_call(self, call_id: str) -> dict[str, Any] | None: ...
     async def hang_up(self, call_id: str) -> None: ...
     async def transfer(self, call_id: str, dest: Destination, party: str, attended: bool = False) -> None: ...
-    async def complete_transfer(self, call_id: str) -> str: ...
-    async def cancel_transfer(self, call_id: str) -> str: ...
+    async def complete_transfer(self, call_id: str) -> tuple[str, str]: ...
+    async def cancel_transfer(self, call_id: str) -> tuple[str, str]: ...
     async def redirect(self, call_id: str, dest: Destination) -> None: ...
     async def hold(self, call_id: str, party: str) -> None: ...
     async def resume(self, call_id: str) -> str: ...
@@ -57,7 +57,6 @@ class LiveCallService:
     def __init__(self, auth: AuthService, bus: EventBus, country: str | None = None) -> None:
         self._auth, self._bus, self._country = auth, bus, country
         self.control: LiveCallControl | None = None
-        self._consulting: dict[str, str] = {}  # call id → the party of its attended transfer
 
     async def hang_up(self, actor: Actor, call_id: str) -> None:
         control, call = await self._call(actor, call_id)
@@ -84,9 +83,6 @@ class LiveCallService:
                 **_parties(call), actor=actor.name, party=party, destination=str(dest), stage=stage
             )
         )
-        if attended:  # remembered for its completion's event (calls that ended meanwhile forgotten)
-            self._consulting = {k: v for k, v in self._consulting.items() if control.live_call(k)}
-            self._consulting[call_id] = party
         return str(dest)
 
     async def complete_transfer(self, actor: Actor, call_id: str) -> str:
@@ -100,8 +96,7 @@ class LiveCallService:
     async def _finish_transfer(self, actor: Actor, call_id: str, stage: str) -> str:
         control, call = await self._call(actor, call_id)
         finish = control.complete_transfer if stage == "completed" else control.cancel_transfer
-        destination = await finish(call_id)
-        party = self._consulting.pop(call_id, "caller")
+        destination, party = await finish(call_id)
         action = "call.transfer.complete" if stage == "completed" else "call.transfer.cancel"
         await self._done(actor, action, call, {"destination": destination})
         await self._bus.publish(

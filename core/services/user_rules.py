@@ -14,8 +14,8 @@ from typing import Any, NoReturn
 from core.errors import InvalidInput, NotFound
 from core.events import UserChanged
 from core.models import ApiToken, User
-from core.services.auth import Actor, AuthService, Denied
-from core.services.permissions import Scope, ScopeKind, effective_permissions, parse_scope
+from core.services.auth import Actor, AuthService, Denied, rights_of
+from core.services.permissions import Scope, ScopeKind, parse_scope
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 RESERVED = frozenset({"system"})  # the PBX's own actor
@@ -41,11 +41,6 @@ async def find_user(name: str) -> User:
     if user is None:
         raise NotFound(f"user {wanted or repr(name)} does not exist")
     return user
-
-
-def rights_of(user: User) -> frozenset[str]:
-    """A stored user's rights: its role's, narrowed or widened."""
-    return effective_permissions(user.role, frozenset(user.granted or ()), frozenset(user.revoked or ()))
 
 
 async def within(auth: AuthService, actor: Actor, scope: Scope) -> bool:

@@ -8,6 +8,7 @@ Each test asserts what the phones saw (INVITE, CANCEL, BYE), who is in the call'
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 import pytest
@@ -43,6 +44,16 @@ async def live_call(pbx, state: str, timeout: float = 10) -> str:
             await asyncio.sleep(0.05)
 
 
+async def calling(pbx, state: str) -> tuple[asyncio.Task, str, Any]:
+    """101 calls 102 and waits for the PBX's BYE: (the caller's sipp run, the call id, the call's flow),
+    once the call is in `state`."""
+    caller = asyncio.create_task(
+        place_call("101", PASSWORDS["101"], "102", pbx.sip_port, "answered_wait_bye")
+    )
+    call_id = await live_call(pbx, state)
+    return caller, call_id, pbx.daemon.calls.table.of_call(call_id)
+
+
 async def in_bridge(pbx, call_id: str) -> set[str]:
     """The channels in the call's bridge, as Asterisk has it."""
     client = pbx.daemon.calls.deps.ari.current
@@ -63,11 +74,7 @@ async def until(what, timeout: float = 10):  # type: ignore[no-untyped-def]
 
 async def test_blind_transfer_of_the_caller_from_the_api(pbx):
     async with phone(pbx, "102") as operator, phone(pbx, "103", "answer_hangup", hold_ms=2500) as target:
-        caller = asyncio.create_task(
-            place_call("101", PASSWORDS["101"], "102", pbx.sip_port, "answered_wait_bye")
-        )
-        call_id = await live_call(pbx, "up")
-        flow = pbx.daemon.calls.table.of_call(call_id)
+        caller, call_id, flow = await calling(pbx, "up")
         caller_channel, operator_channel = flow.caller_id, flow.callee_id
         assert await in_bridge(pbx, call_id) == {caller_channel, operator_channel}
         async with api(pbx) as client:
@@ -106,11 +113,7 @@ async def test_blind_transfer_of_the_caller_from_the_api(pbx):
 
 async def test_blind_transfer_of_the_callee_releases_the_caller(pbx):
     async with phone(pbx, "102", "answer_hangup", hold_ms=4000), phone(pbx, "104") as target:
-        caller = asyncio.create_task(
-            place_call("101", PASSWORDS["101"], "102", pbx.sip_port, "answered_wait_bye")
-        )
-        call_id = await live_call(pbx, "up")
-        flow = pbx.daemon.calls.table.of_call(call_id)
+        caller, call_id, flow = await calling(pbx, "up")
         callee_channel = flow.callee_id
         async with api(pbx) as client:
             r = await client.post(
@@ -137,10 +140,7 @@ async def test_redirect_of_a_ringing_call(pbx):
         phone(pbx, "102", "ring") as ringing,
         phone(pbx, "104", "answer_hangup", hold_ms=1000) as target,
     ):
-        caller = asyncio.create_task(
-            place_call("101", PASSWORDS["101"], "102", pbx.sip_port, "answered_wait_bye")
-        )
-        call_id = await live_call(pbx, "ringing")
+        caller, call_id, _ = await calling(pbx, "ringing")
         async with api(pbx) as client:
             early = await client.post(f"calls/{call_id}/transfer", json={"destination": "ext:104"})
             assert early.status_code == 409 and "redirect it instead" in early.json()["error"]
@@ -158,11 +158,7 @@ async def test_redirect_of_a_ringing_call(pbx):
 
 async def test_hold_resume_and_hang_up_from_the_api(pbx):
     async with phone(pbx, "102") as callee:
-        caller = asyncio.create_task(
-            place_call("101", PASSWORDS["101"], "102", pbx.sip_port, "answered_wait_bye")
-        )
-        call_id = await live_call(pbx, "up")
-        flow = pbx.daemon.calls.table.of_call(call_id)
+        caller, call_id, flow = await calling(pbx, "up")
         async with api(pbx) as client:
             r = await client.post(f"calls/{call_id}/hold", json={"party": "caller"})
             assert r.status_code == 200 and r.json()["held"] == "caller", r.text
@@ -214,10 +210,7 @@ async def test_a_phone_picks_up_a_call_ringing_elsewhere_by_feature_code(pbx, pi
     await pbx.daemon.groups.save(SYSTEM, "sales")
     await pbx.daemon.groups.set_members(SYSTEM, "sales", ["102", "103"])
     async with phone(pbx, "102", "ring") as ringing:
-        caller = asyncio.create_task(
-            place_call("101", PASSWORDS["101"], "102", pbx.sip_port, "answered_wait_bye")
-        )
-        call_id = await live_call(pbx, "ringing")
+        caller, call_id, _ = await calling(pbx, "ringing")
         picked = await place_call(picker, PASSWORDS[picker], code, pbx.sip_port, hold_ms=1500)
         assert picked.ok and picked.codes_seen[-1] == 200, picked.stderr_tail  # answered, then hung up
         assert received(ringing, "CANCEL") == 1  # 102 stopped ringing
@@ -243,11 +236,7 @@ async def test_a_supervisor_listens_whispers_or_barges_with_a_third_phone(pbx, m
         phone(pbx, "102", "answer_hangup", hold_ms=5000),
         phone(pbx, "105") as supervisor,
     ):
-        caller = asyncio.create_task(
-            place_call("101", PASSWORDS["101"], "102", pbx.sip_port, "answered_wait_bye")
-        )
-        call_id = await live_call(pbx, "up")
-        flow = pbx.daemon.calls.table.of_call(call_id)
+        caller, call_id, flow = await calling(pbx, "up")
         async with api(pbx) as client:
             r = await client.post(f"calls/{call_id}/listen", json={"supervisor": "105", "mode": mode})
             assert r.status_code == 202, r.text
@@ -288,11 +277,7 @@ async def test_a_supervisor_listens_whispers_or_barges_with_a_third_phone(pbx, m
 
 async def test_attended_transfer_consults_the_destination_then_completes(pbx):
     async with phone(pbx, "102") as operator, phone(pbx, "103") as target:
-        caller = asyncio.create_task(
-            place_call("101", PASSWORDS["101"], "102", pbx.sip_port, "answered_wait_bye")
-        )
-        call_id = await live_call(pbx, "up")
-        flow = pbx.daemon.calls.table.of_call(call_id)
+        caller, call_id, flow = await calling(pbx, "up")
         caller_channel, operator_channel = flow.caller_id, flow.callee_id
         async with api(pbx) as client:
             r = await client.post(
@@ -326,11 +311,7 @@ async def test_attended_transfer_consults_the_destination_then_completes(pbx):
 
 async def test_attended_transfer_cancelled_brings_the_caller_back(pbx):
     async with phone(pbx, "102", "answer_hangup", hold_ms=6000), phone(pbx, "103") as target:
-        caller = asyncio.create_task(
-            place_call("101", PASSWORDS["101"], "102", pbx.sip_port, "answered_wait_bye")
-        )
-        call_id = await live_call(pbx, "up")
-        flow = pbx.daemon.calls.table.of_call(call_id)
+        caller, call_id, flow = await calling(pbx, "up")
         caller_channel, operator_channel = flow.caller_id, flow.callee_id
         async with api(pbx) as client:
             r = await client.post(

@@ -15,32 +15,21 @@ from core.models import ApiToken, AuditEntry, Extension, User
 from core.routing.forwarding import ExtensionInfo
 from core.services import Services
 from core.services.auth import hash_token
+from tests.unit.api_server import StandInDaemon
 from tests.unit.calls.fake_ari import CallLab, FakeLookups
 
 TOKENS = {"admin": "a" * 32, "olga": "o" * 32, "sam": "s" * 32, "vera": "v" * 32}
 
 
-class Daemon:
-    def __init__(self, lab: CallLab) -> None:
-        self.lab = lab
+class Daemon(StandInDaemon):
+    """The daemon's read side over the lab's call engine."""
 
-    def health(self) -> dict[str, Any]:
-        return {}
+    def __init__(self, lab: CallLab) -> None:
+        super().__init__()
+        self.lab = lab
 
     def live_calls(self) -> list[dict[str, Any]]:
         return [c.to_dict() for c in self.lab.manager.live.values()]
-
-    async def registrations(self) -> dict[str, bool]:
-        return {}
-
-    async def start_recording(self, call_id: str) -> str:
-        return call_id
-
-    async def stop_recording(self, call_id: str) -> None:
-        return None
-
-    def live_queues(self) -> list[dict[str, Any]]:
-        return []
 
 
 @pytest_asyncio.fixture

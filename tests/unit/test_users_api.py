@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 import pytest_asyncio
@@ -17,28 +16,9 @@ from core.events import EventBus
 from core.models import ApiToken, AuditEntry, EventRecord, Extension, User
 from core.services import Services
 from core.services.auth import hash_token
+from tests.unit.api_server import StandInDaemon
 
 ADMIN = "a" * 32
-
-
-class NoCalls:
-    def health(self) -> dict[str, Any]:
-        return {}
-
-    def live_calls(self) -> list[dict[str, Any]]:
-        return []
-
-    async def registrations(self) -> dict[str, bool]:
-        return {}
-
-    async def start_recording(self, call_id: str) -> str:
-        return call_id
-
-    async def stop_recording(self, call_id: str) -> None:
-        return None
-
-    def live_queues(self) -> list[dict[str, Any]]:
-        return []
 
 
 @pytest_asyncio.fixture
@@ -46,7 +26,7 @@ async def client(db, tmp_path):
     services = Services.build(Settings(data_dir=tmp_path), EventBus())
     await services.auth.ensure_user("admin", "admin", ADMIN)
     await Extension.create(number="101", name="Reception", sip_digest="x")
-    app = create_app(services, EventBus(), NoCalls())
+    app = create_app(services, EventBus(), StandInDaemon())
 
     def make(token: str, surface: str | None = None) -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {token}"} | ({"X-PBX-Client": surface} if surface else {})

@@ -40,7 +40,7 @@ async def _consulting(lab: CallLab, answer: bool = True) -> tuple[str, str, str,
 async def test_completed_the_caller_talks_to_the_destination_and_the_operator_is_released():
     lab = await _lab().start()
     call_id, bridge, caller, operator, consult = await _consulting(lab)
-    assert await lab.manager.control.complete_transfer(call_id) == "ext:103"
+    assert await lab.manager.control.complete_transfer(call_id) == ("ext:103", "caller")
     assert lab.ari.sent("stop_moh") == [(caller,)]
     assert lab.ari.sent("add_to_bridge")[-1] == (bridge, [caller])
     assert (operator, "normal") in lab.ari.sent("hangup")
@@ -71,7 +71,7 @@ async def test_the_operator_hanging_up_completes_the_transfer():
 async def test_cancelled_the_destination_is_hung_up_and_the_caller_is_back():
     lab = await _lab().start()
     call_id, bridge, caller, operator, consult = await _consulting(lab)
-    assert await lab.manager.control.cancel_transfer(call_id) == "ext:103"
+    assert await lab.manager.control.cancel_transfer(call_id) == ("ext:103", "caller")
     assert (consult, "normal") in lab.ari.sent("hangup")
     assert lab.ari.sent("add_to_bridge")[-1] == (bridge, [caller])
     lab.hang_up(consult)  # Asterisk reports it gone: the call goes on
