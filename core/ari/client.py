@@ -60,6 +60,7 @@ class AriClient(Protocol):
     async def start_moh(self, channel_id: str, moh_class: str) -> None: ...
     async def stop_moh(self, channel_id: str) -> None: ...
     async def ring_stop(self, channel_id: str) -> None: ...
+    async def transfer_progress(self, channel_id: str, state: str) -> None: ...
     async def snoop(self, channel_id: str, snoop_id: str, spy: str, whisper: str, app_args: str) -> None: ...
     async def record_channel(
         self, channel_id: str, name: str, fmt: str, max_seconds: int, max_silence: int
@@ -193,6 +194,20 @@ class AsyncariClient:
 
     async def ring_stop(self, channel_id: str) -> None:
         await self._op("stop ringing", self._ari.channels.ringStop, channelId=channel_id)
+
+    async def transfer_progress(self, channel_id: str, state: str) -> None:
+        """Tell the phone that sent a REFER on `channel_id` how its transfer went (a NOTIFY with a SIP
+        fragment): channel_progress, channel_answered (done: 200), channel_unavailable or
+        channel_declined (refused: the phone keeps its call)."""
+        path = f"channels/{channel_id}/transfer_progress"
+        try:
+            r = await self._http.post(path, params={"states": state}, timeout=OP_TIMEOUT)
+        except httpx.HTTPError as exc:
+            raise AriError(f"POST {path}: {exc!r}") from exc
+        if r.status_code == 404:
+            raise ChannelGone(path)
+        if r.status_code >= 400:
+            raise AriError(f"POST {path}: HTTP {r.status_code} {r.text[:200]}")
 
     async def snoop(self, channel_id: str, snoop_id: str, spy: str, whisper: str, app_args: str) -> None:
         """A snoop channel on `channel_id` into our app: it hears `spy` (in, out, both, none) of the

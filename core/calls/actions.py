@@ -54,13 +54,18 @@ async def hang_up(flow: CallFlow) -> None:
         await flow.client.hangup(flow.caller_id, "normal")
 
 
-async def transfer(flow: CallFlow, dest: Destination, party: str) -> None:
-    """Blind transfer: `party` goes to `dest`, the other side is released (hung up); the routing loop
-    then takes `party` there in the same bridge (and recording), with ringback while it rings."""
+def check_transfer(flow: CallFlow, party: str) -> None:
+    """Refuses (CallNotUp) what a transfer of `party` cannot do now, before anything is done."""
     _answered(flow, "transferred")
     party_channel(flow, party)  # a party that exists
     if party == "callee" and flow.on_released is not None:
         raise CallNotUp(f"call {flow.live.call_id} is a queue call: its agent stays, transfer the caller")
+
+
+async def transfer(flow: CallFlow, dest: Destination, party: str) -> None:
+    """Blind transfer: `party` goes to `dest`, the other side is released (hung up); the routing loop
+    then takes `party` there in the same bridge (and recording), with ringback while it rings."""
+    check_transfer(flow, party)
     if party == "callee":
         flow.swap_parties()  # the one who goes on is the flow's caller
     moving, released = flow.caller_id, flow.callee_id

@@ -47,6 +47,7 @@ async def complete(flow: CallFlow, operator_gone: bool = False) -> Consult:
     flow.consult = None
     flow.release_agent()  # a queue's agent wraps up now
     flow.callee_id, flow.answered_number = consult.channel, consult.number
+    flow.live.callee = consult.number  # the live view shows whom the caller talks to now
     await resume_held(flow)
     if not operator_gone:
         await flow.hangup_quietly(operator)

@@ -108,6 +108,9 @@ class CallFlow:
         self.reroute: Destination | None = None
         self.held: str | None = None
         self.consult: Consult | None = None  # an attended transfer's destination, while consulted
+        # a side a phone's attended transfer (core/calls/refer.py) took into its other call: this call
+        # ends without hanging it up
+        self.handed_over: str | None = None
         self.ending: list[Callable[[], Awaitable[None]]] = []  # run when the call is over (supervisors)
 
     @classmethod
@@ -261,9 +264,11 @@ class CallFlow:
         """After an error: nobody is left hanging, and the record says the PBX failed."""
         self.reroute = None
         answered = self.live.state in ("up", "held")
-        await self.hangup_quietly(self.caller_id, "normal" if answered else "congestion")
+        if self.caller_id != self.handed_over:
+            await self.hangup_quietly(self.caller_id, "normal" if answered else "congestion")
         consulted = [self.consult.channel] if self.consult else []
         for callee in [self.callee_id, *self.ringing_now, *consulted]:
-            await self.hangup_quietly(callee)
+            if callee != self.handed_over:
+                await self.hangup_quietly(callee)
         await self.destroy_bridge()
         await self.records.close_failed(self.channels(), None if answered else 503)

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from core.ari.client import AriClient, AriError
+from core.calls import refer
 from core.calls.adoption import Bridged, adopt, bridged_calls
 from core.calls.control import CallControl
 from core.calls.deps import CallDeps
@@ -46,6 +47,7 @@ class CallManager:
             "EndpointStateChange",
             "ChannelDtmfReceived",
             "PlaybackFinished",
+            "ChannelTransfer",
         }
     )
 
@@ -96,6 +98,9 @@ class CallManager:
         if event.get("type") == "PlaybackFinished":  # addressed by its target, "channel:<id>"
             target = str((event.get("playback") or {}).get("target_uri", ""))
             channel_id = target.removeprefix("channel:") if target.startswith("channel:") else None
+        if event.get("type") == "ChannelTransfer":  # a phone's REFER, on the channel it came in on
+            self._phone_transfer(event)
+            return
         if event.get("type") == "StasisStart":
             args = [str(a) for a in event.get("args") or []]
             handler = self._stasis_dispatch.get(args[0] if args else "", self._start_unknown)
@@ -107,16 +112,28 @@ class CallManager:
         elif self.monitors.active:
             self.monitors.on_event(event)
 
+    def _phone_transfer(self, event: Event) -> None:
+        """A call is transferred by its phone only while it is answered and bridged; else the phone is
+        told no at once (it would wait for an answer that never comes)."""
+        if event.get("state"):  # Asterisk echoing the progress we reported: not a new REFER
+            return
+        channel_id = refer.source_channel(event)
+        flow = self.table.get(channel_id or "")
+        if flow is not None and flow.talking:
+            self._spawn(refer.on_transfer(flow, event), f"refer-{channel_id}")
+        else:
+            self._spawn(refer.decline(self.deps, channel_id), "refer-declined")
+
     def _seen_before(self, event: Event) -> bool:
         """Asterisk sends a channel's events once for our app and once more for the endpoint
         subscription (registrations): a key pressed must count once. Events are told apart by type,
         timestamp (microseconds), channel or playback, and key."""
-        if event.get("type") not in ("ChannelDtmfReceived", "PlaybackFinished"):
+        if event.get("type") not in ("ChannelDtmfReceived", "PlaybackFinished", "ChannelTransfer"):
             return False  # the others are idempotent for the flows
         key = (
             event.get("type"),
             event.get("timestamp"),
-            (event.get("channel") or event.get("playback") or {}).get("id"),
+            (event.get("channel") or event.get("playback") or {}).get("id") or refer.source_channel(event),
             event.get("digit"),
         )
         if key in self._recent_events:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from core.routing import Disposition
@@ -48,8 +48,10 @@ class CallRecords:
         self.legs = {leg.channel_id: _done(leg) for leg in legs}
 
     def add_leg(self, channel_id: str, role: str, endpoint: str) -> None:
+        at = datetime.now(UTC)  # when it joined, not when the write gets its turn
+
         async def write() -> CallLeg:
-            return await self.log.add_leg(await self.opened(), role, channel_id, endpoint)
+            return await self.log.add_leg(await self.opened(), role, channel_id, endpoint, at)
 
         self.legs[channel_id] = asyncio.ensure_future(write())
 

@@ -68,15 +68,17 @@ class CallLog:
         )
         return call
 
-    async def add_leg(self, call: Call, role: str, channel_id: str, endpoint: str) -> CallLeg:
-        """A channel joined the call."""
+    async def add_leg(
+        self, call: Call, role: str, channel_id: str, endpoint: str, at: datetime | None = None
+    ) -> CallLeg:
+        """A channel joined the call (`at`: when; legs are written in the background, not in order)."""
         return await CallLeg.create(
             sub_call_id=str(uuid.uuid4()),
             call=call,
             role=role,
             channel_id=channel_id,
             endpoint=endpoint,
-            started_at=_now(),
+            started_at=at or _now(),
         )
 
     async def forwarded(self, call: Call, number: str, condition: str, destination: str) -> None:
@@ -133,8 +135,11 @@ class CallLog:
             )
         )
 
-    async def transferred_by_phone(self, call: Call, party: str, destination: str) -> None:
-        """The operator hung up during an attended transfer, completing it (`actor` is "phone")."""
+    async def transferred_by_phone(
+        self, call: Call, party: str, destination: str, stage: str = "completed"
+    ) -> None:
+        """A phone transferred the call (`actor` is "phone"): the operator hung up during an attended
+        transfer, completing it, or the phone's own transfer key sent a REFER (blind or attended)."""
         await self._bus.publish(
             CallTransferred(
                 call_id=call.call_id,
@@ -143,7 +148,7 @@ class CallLog:
                 actor="phone",
                 party=party,
                 destination=destination,
-                stage="completed",
+                stage=stage,
             )
         )
 

@@ -23,6 +23,7 @@ BIND_ATTEMPTS = 3  # sipp is started again on fresh ports when one picked free w
 PHONE_BEHAVIOURS = {
     "answer": "phone_answer.xml",
     "answer_hangup": "phone_answer_hangup.xml",
+    "answer_refer": "phone_answer_refer.xml",
     "busy": "phone_busy.xml",
     "ring": "phone_ring.xml",
 }
@@ -33,7 +34,9 @@ class SippPhone:
 
     Entering registers ``number`` (digest, username = number) from a sipp process that stays up with
     ``-oocsf phone_<behaviour>.xml``: answer (answers, waits for BYE), answer_hangup (answers, hangs up after
-    ``hold_ms``), busy (486), ring (180 forever, handles CANCEL). Incoming OPTIONS/NOTIFY/INFO/UPDATE are
+    ``hold_ms``), answer_refer (answers, then after ``hold_ms`` transfers blind with its own REFER to
+    ``refer_to``, and waits for the PBX to release it), busy (486), ring (180 forever, handles CANCEL).
+    Incoming OPTIONS/NOTIFY/INFO/UPDATE are
     answered 200 (``-aa``) and RTP is echoed (``-rtp_echo``). It returns once the REGISTER got its 200;
     exiting unregisters (Expires: 0) and stops sipp.
     """
@@ -49,9 +52,13 @@ class SippPhone:
         pbx_host: str = "127.0.0.1",
         local_ip: str = "127.0.0.1",
         register_timeout: float = 10.0,
+        refer_to: str = "",
     ):
         if behaviour not in PHONE_BEHAVIOURS:
             raise ValueError(f"behaviour must be one of {sorted(PHONE_BEHAVIOURS)}")
+        if (behaviour == "answer_refer") != bool(refer_to):
+            raise ValueError("refer_to is the number an answer_refer phone transfers to (and only then)")
+        self.refer_to = refer_to
         self.number, self.password, self.behaviour, self.hold_ms = number, password, behaviour, hold_ms
         self.remote, self.local_ip, self.register_timeout = (
             f"{pbx_host}:{pbx_sip_port}",
@@ -87,6 +94,7 @@ class SippPhone:
                 str(self.hold_ms),
                 "-aa",
                 "-rtp_echo",
+                *(("-key", "refer_to", self.refer_to) if self.refer_to else ()),
             )
             self.sip_port = int(args[args.index("-p") + 1])
             try:

@@ -84,9 +84,14 @@ async def talk(flow: CallFlow, left: Event | None = None) -> None:
         return
     flow.reroute = None  # the transfer's own party left: the call is over
     await attended.call_over(flow)
-    await flow.hangup_quietly(other)
-    await flow.records.end_leg(chan, Disposition.ANSWERED.value, await flow.cause_of(chan, event))
-    await flow.records.end_leg(other, Disposition.ANSWERED.value, 16)
+    if other is not None and other == flow.handed_over:  # a phone's attended transfer took it on
+        cause = await flow.cause_of(chan, event)
+        await flow.records.end_leg(chan, Disposition.TRANSFERRED.value, cause)
+        await flow.records.end_leg(other, Disposition.TRANSFERRED.value, None)
+    else:
+        await flow.hangup_quietly(other)
+        await flow.records.end_leg(chan, Disposition.ANSWERED.value, await flow.cause_of(chan, event))
+        await flow.records.end_leg(other, Disposition.ANSWERED.value, 16)
     await flow.destroy_bridge()  # ends the recording too
     call = await flow.records.finish(Disposition.ANSWERED)
     if flow.recording_name:

@@ -104,6 +104,9 @@ class FakeAri:
     async def ring_stop(self, channel_id: str) -> None:
         await self._request("ring_stop", channel_id)
 
+    async def transfer_progress(self, channel_id: str, state: str) -> None:
+        await self._request("transfer_progress", channel_id, state)
+
     async def snoop(self, channel_id: str, snoop_id: str, spy: str, whisper: str, app_args: str) -> None:
         await self._request("snoop", channel_id, snoop_id, spy, whisper, app_args)
 
