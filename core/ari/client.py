@@ -123,7 +123,10 @@ class AsyncariClient:
         originator: str | None = None,
     ) -> None:
         """Dial `endpoint` into our app (`app_args`); `originator`: the channel it is dialled for."""
-        linked = {"originator": originator} if originator else {}
+        linked: dict[str, Any] = {"originator": originator} if originator else {}
+        # a REFER on it (a phone's transfer key) comes to our app (core/calls/refer.py), as on the
+        # channels the dialplan hands over (extensions.conf)
+        linked["variables"] = {"PJSIP_TRANSFER_HANDLING()": "ari-only"}
         await self._op(
             "originate",
             self._ari.channels.originateWithId,

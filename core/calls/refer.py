@@ -54,6 +54,9 @@ async def on_transfer(flow: CallFlow, event: Event) -> None:
     except (Declined, CallNotUp) as why:
         logger.info("call %s: a phone's transfer was declined: %s", flow.live.call_id, why)
         await decline(flow.deps, source)
+    except Exception:  # the call's own task goes on; what failed here must be seen
+        logger.exception("call %s: a phone's transfer failed", flow.live.call_id)
+        await decline(flow.deps, source)
 
 
 async def decline(deps: CallDeps, channel_id: str | None) -> None:

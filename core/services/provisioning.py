@@ -26,11 +26,6 @@ CALLER_NAME_MAX_BYTES = 79
 #: need every phone's password set again)
 SIP_REALM = "chatops-pbx"
 
-#: a REFER (a phone's own transfer key) is handed to our Stasis app as an ARI ChannelTransfer event, for
-#: it to carry out (core/calls/refer.py) or decline; Asterisk's own handling would take the channel out of
-#: our app and its bridge. Set on every channel of every endpoint, trunks included (they are declined).
-TRANSFER_HANDLING = "PJSIP_TRANSFER_HANDLING()=ari-only"
-
 
 def sip_digest(number: str, password: str) -> str:
     """What is stored of a phone's password: HA1 = MD5(number:realm:password), as Asterisk's md5_cred.
@@ -63,7 +58,6 @@ def endpoint_fields(ext: Extension, bind: str, context: str = "from-internal") -
         # a phone is known by the user it sends, and must then prove it with its password
         "identify_by": "username,auth_username",
         "callerid": f'"{caller_name(ext.name) or ext.number}" <{ext.number}>',
-        "set_var": TRANSFER_HANDLING,
     }
     if _is_loopback(bind):  # a lab/demo PBX: keep RTP on the loopback too
         endpoint["media_address"] = bind
@@ -114,7 +108,6 @@ def trunk_fields(trunk: Trunk, bind: str) -> dict[str, dict[str, str]]:
         "send_pai": "yes",
         # no re-INVITEs to the carrier when the connected party changes (carriers reject or mishandle them)
         "send_connected_line": "no",
-        "set_var": TRANSFER_HANDLING,
     }
     if _is_loopback(bind):
         endpoint["media_address"] = bind

@@ -76,7 +76,7 @@ async def send_refer(
         keys = {
             "from_hdr": f"<sip:{phone}@{host}>;tag={dialog.phone_tag}",
             "to_hdr": f"<sip:{host}>;tag={dialog.pbx_tag}",
-            "cseq": str(cseq),
+            "refer_cseq": str(cseq),  # not "cseq": sipp keeps that name for its own
             "refer_to": refer_to,
             "referrer": phone,
         }

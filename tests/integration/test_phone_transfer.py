@@ -77,6 +77,31 @@ async def test_a_phone_transfers_blind_with_its_own_refer(pbx):
     assert types.count("CallAnswered") == 2 and types[-1] == "CallEnded"
 
 
+async def test_the_callers_phone_transfers_the_callee_blind(pbx):
+    # the REFER comes on the channel the dialplan handed to our app (the first: on one the app dialled)
+    async with phone(pbx, "102") as callee, phone(pbx, "104", "answer_hangup", hold_ms=2000) as target:
+        caller, call_id, flow = await calling(pbx, "up")
+        callee_channel = flow.callee_id
+        dialog = await dialog_of(pbx, flow.caller_id)  # 101's phone ↔ PBX
+        refer = await send_refer("101", dialog, f"<sip:104@127.0.0.1:{pbx.sip_port}>", pbx.sip_port)
+        assert refer.code == 202 and refer.released, refer.message_log  # 101 released after NOTIFY 200
+        assert any("SIP/2.0 200" in line for line in refer.notified), refer.notified
+        assert await target.wait_invites(1) == 1
+        await until(lambda: flow.live.state == "up" and flow.callee_id not in (None, callee_channel))
+        assert await in_bridge(pbx, call_id) == {callee_channel, flow.callee_id}  # 102 talks to 104
+        await until(lambda: received(callee, "BYE"))  # 104 hangs up after 2 s: the PBX hangs up 102
+        caller.cancel()  # 101's first sipp run: its dialog went on in the REFER's run
+    (record,) = await pbx.wait_calls(1)
+    legs = sorted((leg.started_at, leg.endpoint, leg.disposition) for leg in record.legs)
+    assert [(leg[1][:9], leg[2]) for leg in legs] == [
+        ("PJSIP/101", "transferred"),
+        ("PJSIP/102", "answered"),
+        ("PJSIP/104", "answered"),
+    ]
+    transferred = await EventRecord.get(call_id=call_id, type="CallTransferred")
+    assert (transferred.payload["party"], transferred.payload["destination"]) == ("callee", "ext:104")
+
+
 async def test_a_phone_transfer_to_a_number_that_does_not_exist_is_declined(pbx):
     async with phone(pbx, "102", "answer_refer", hold_ms=1000, refer_to="199") as operator:
         caller, call_id, flow = await calling(pbx, "up")
