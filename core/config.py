@@ -84,6 +84,14 @@ class ApiSettings(_Section):
     host: str = Field("127.0.0.1", description="address the API listens on")
     port: int = Field(8321, ge=0, le=65535, description="API port (0 picks a free one)")
     token: str = Field("", description="admin API token; generated into secrets.toml when empty")
+    public_url: str = Field(
+        "", description="the API's URL as integrators reach it (in webhooks' links); default http://host:port"
+    )
+
+    @property
+    def base_url(self) -> str:
+        """The API's URL for links sent out (no trailing slash)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
 class CallSettings(_Section):
@@ -162,6 +170,30 @@ class SecuritySettings(_Section):
         return out
 
 
+class WebhookSettings(_Section):
+    """Webhooks to integrators (`pbx webhook …`)."""
+
+    allow_private: bool = Field(
+        False,
+        description="allow receivers on private, loopback and link-local addresses (off: a webhook URL "
+        "must not become a way into the local network)",
+    )
+    timeout: float = Field(10.0, gt=0, le=120, description="seconds a receiver may take to answer")
+
+
+class OutboxSettings(_Section):
+    """Delivery of outgoing notifications (webhooks; the bots' messages): retries and dead letters."""
+
+    max_attempts: int = Field(50, ge=1, le=10000, description="attempts after which an item is dead-lettered")
+    max_age_hours: float = Field(
+        24.0, gt=0, le=24 * 90, description="hours after which an undelivered item is dead-lettered"
+    )
+    backoff_base: float = Field(1.0, gt=0, le=3600, description="seconds before the first retry")
+    backoff_max: float = Field(300.0, gt=0, le=86400, description="longest wait between two attempts")
+    concurrency: int = Field(8, ge=1, le=256, description="deliveries in flight at once")
+    keep_days: int = Field(7, ge=1, le=3650, description="days delivered items and the delivery log are kept")
+
+
 class Settings(BaseSettings):
     """Everything `pbx` can be configured with."""
 
@@ -179,6 +211,8 @@ class Settings(BaseSettings):
     recording: RecordingSettings = RecordingSettings()
     ari: AriSettings = AriSettings()
     security: SecuritySettings = SecuritySettings()
+    webhooks: WebhookSettings = WebhookSettings()
+    outbox: OutboxSettings = OutboxSettings()
 
     @field_validator("data_dir")
     @classmethod

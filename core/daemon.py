@@ -19,6 +19,8 @@ from core.config import Settings
 from core.db import database
 from core.events import EventBus
 from core.jobs import Jobs
+from core.notify import Outbox
+from core.notify.webhooks.channel import WebhookChannel
 from core.services import Services
 from core.services.call_lookups import CallLookupService
 from core.services.calls import CallLog
@@ -39,6 +41,8 @@ class Daemon:
         self.settings = settings
         self.started = time.time()
         self.bus = EventBus()
+        # every outgoing notification is written with its event, then delivered by the outbox's worker
+        self.outbox = self.bus.outbox = Outbox(settings.outbox)
         self.provisioner = Provisioner(settings.asterisk.bind)
         self.services = services = Services.build(settings, self.bus, self.provisioner)
         # the use cases by name (tests and the composition below read them so)
@@ -47,6 +51,8 @@ class Daemon:
         self.recordings, self.history = services.recordings, services.history
         self.ivrs, self.queues = services.ivrs, services.queues
         self.security = services.security
+        self.webhooks = WebhookChannel(settings.webhooks, settings.api.base_url, services.webhooks.ended)
+        self.outbox.add_channel(self.webhooks)
         self.call_log = CallLog(self.bus, node=socket.gethostname())
         self.jobs = Jobs()
         lookups = CallLookupService(
@@ -131,10 +137,14 @@ class Daemon:
         await self.calls.load_directory()
         await self.security.load()
         self.bus.add_handler(self.calls.on_domain_event)
+        await self.webhooks.load()
+        self.bus.add_handler(self.webhooks.on_event)
         # Call records left open by a previous run stay open until ARI is back: calls Asterisk still
         # bridges are taken over then, and only the others are closed (CallManager.resync).
         sock = _bind(self.settings.api.host, self.settings.api.port)
         self.api_port = sock.getsockname()[1]
+        if not self.settings.api.public_url:  # links in webhooks name the port actually bound
+            self.webhooks.api_base = f"http://{self.settings.api.host}:{self.api_port}"
         app = create_app(self.services, self.bus, self)
         config = uvicorn.Config(
             app,
@@ -151,7 +161,9 @@ class Daemon:
         if retention:
             self.jobs.every("recording-retention", 6, lambda: self.recordings.purge(retention))
         self.jobs.every("schedule-watch", 1 / 60, self.services.schedules.check)  # open/closed events
+        self.jobs.every("outbox-purge", 6, self.outbox.purge)
         self.jobs.start()
+        outbox_task = asyncio.create_task(self.outbox.run(), name="outbox")
         security_task = asyncio.create_task(self.security.run(), name="security")
         ari_task = asyncio.create_task(self.ari.run(), name="ari")
         try:
@@ -159,11 +171,13 @@ class Daemon:
         finally:
             ari_task.cancel()
             security_task.cancel()
+            outbox_task.cancel()
             self.jobs.stop()
             self._server.should_exit = True
             await self.calls.close()
             await self.provisioner.close()
-            await asyncio.gather(ari_task, api_task, security_task, return_exceptions=True)
+            await asyncio.gather(ari_task, api_task, security_task, outbox_task, return_exceptions=True)
+            await self.webhooks.close()
             sock.close()
 
 

@@ -27,6 +27,7 @@ from core.api.routes import (
     tokens,
     trunks,
     users,
+    webhooks,
 )
 from core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from core.events import EventBus
@@ -53,6 +54,7 @@ ROUTERS = (
     users,
     tokens,
     audit,
+    webhooks,
     events,
 )
 

@@ -257,3 +257,31 @@ class ListenIn(BaseModel):
     supervisor: str = Field(description="the internal number rung to listen, e.g. 105")
     mode: str = Field("listen", description="listen (unheard), whisper (to party only) or barge (join)")
     party: str = Field("callee", description="caller or callee: whom the supervisor whispers to")
+
+
+class WebhookIn(BaseModel):
+    """Body of POST /api/webhooks."""
+
+    model_config = {"extra": "forbid"}
+    url: str = Field(description="the receiver, e.g. https://crm.example.com/pbx-events")
+    events: list[str] | str = Field(description='event types, e.g. ["hangup", "missed"], or "all"')
+    number: str | None = Field(None, description="only events of this internal number")
+    group: str | None = Field(None, description="only events of this group's numbers")
+    queue: str | None = Field(None, description="only events of this queue")
+    format: str = Field("json", description="json or form")
+    secret: str | None = Field(None, description="whsec_<base64>; generated (and answered once) when omitted")
+
+
+class SecretIn(BaseModel):
+    """Body of POST /api/webhooks/{id}/rotate."""
+
+    model_config = {"extra": "forbid"}
+    secret: str | None = Field(None, description="the new secret; generated when omitted")
+
+
+class OutboxRetryIn(BaseModel):
+    """Body of POST /api/outbox/retry."""
+
+    model_config = {"extra": "forbid"}
+    id: int | None = Field(None, description="one dead item")
+    all: bool = Field(False, description="every dead item")

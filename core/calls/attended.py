@@ -47,7 +47,7 @@ async def complete(flow: CallFlow, operator_gone: bool = False) -> Consult:
     flow.consult = None
     flow.release_agent()  # a queue's agent wraps up now
     flow.callee_id, flow.answered_number = consult.channel, consult.number
-    flow.live.callee = consult.number  # the live view shows whom the caller talks to now
+    flow.live.callee = flow.live.answered_by = consult.number  # the live view: whom the caller talks to now
     await resume_held(flow)
     if not operator_gone:
         await flow.hangup_quietly(operator)
@@ -58,6 +58,7 @@ async def complete(flow: CallFlow, operator_gone: bool = False) -> Consult:
         [await records.leg(flow.caller_id), await records.leg(consult.channel)],
         await records.leg(consult.channel),
         at=flow.live.answered_at,
+        answered_by=consult.number,
     )
     if operator_gone:  # completed from the phone: no operator's request says so
         await flow.deps.log.transferred_by_phone(await records.settled(), consult.party, consult.destination)

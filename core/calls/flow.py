@@ -127,6 +127,7 @@ class CallFlow:
         flow.records.resume(call, [bridged.caller, bridged.callee])
         flow.dialled_ids, flow.callee_id, flow.bridge_id = [callee], callee, bridged.bridge_id
         flow.answered, flow.answered_number = True, answered_number(bridged.callee)
+        flow.live.answered_by = flow.answered_number
         flow.policy = flow.recording_policy(flow.answered_number)  # of the numbers: the route's is gone
         flow.live.channels = flow.channels()
         return flow

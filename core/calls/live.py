@@ -23,6 +23,7 @@ class LiveCall:
     state: str  # routing | ringing | ivr | queued | voicemail | up | held
     started_at: datetime
     answered_at: datetime | None = None
+    answered_by: str | None = None  # who has the call now (after a transfer, the new party)
     channels: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -35,6 +36,7 @@ class LiveCall:
             "state": self.state,
             "started_at": self.started_at.isoformat(),
             "answered_at": self.answered_at.isoformat() if self.answered_at else None,
+            "answered_by": self.answered_by,
         }
 
 

@@ -6,10 +6,15 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from core.ari.client import AriError, ChannelGone
 from core.calls.flow import CallFlow, Event
 from core.routing import Disposition, Refusal
+
+if TYPE_CHECKING:
+    from core.models import Call
 
 logger = logging.getLogger(__name__)
 
@@ -17,16 +22,26 @@ PLAYBACK_PREFIX = "pbx-playback-"
 REFUSAL_TONE_SECONDS = 3.0  # how long an answered caller hears busy (or congestion) before the PBX hangs up
 
 
-async def answer_caller(flow: CallFlow) -> None:
+async def answer_caller(flow: CallFlow, by_pbx: bool = True) -> None:
+    """Answer the caller: the PBX itself (an IVR, a queue, voicemail: the record keeps when), or for the
+    person who answered (`by_pbx` False; the record's answer is theirs, written when they are bridged)."""
     if not flow.answered:
         await flow.client.answer(flow.caller_id)
         flow.answered = True
+        if by_pbx:
+            at = datetime.now(UTC)
+            log = flow.deps.log
+
+            async def write(call: Call) -> None:
+                await log.pbx_answered(call, at)
+
+            flow.records.publish(write)
 
 
 async def connect_caller(flow: CallFlow) -> None:
     """A callee answered: answer the caller, or stop what the answered caller hears while waiting."""
     if not flow.answered:
-        await answer_caller(flow)
+        await answer_caller(flow, by_pbx=False)
         return
     with contextlib.suppress(AriError):  # the ringback tone played to an answered caller
         await flow.client.ring_stop(flow.caller_id)

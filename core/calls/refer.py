@@ -140,7 +140,7 @@ async def _attended(flow: CallFlow, event: Event, source: str) -> None:
         await flow.client.remove_from_bridge(other.bridge_id, [joined])
     flow.release_agent()  # a queue's agent (the phone) wraps up now
     flow.callee_id, flow.answered_number = joined, number
-    flow.live.callee = number  # the live view shows whom the caller talks to now
+    flow.live.callee = flow.live.answered_by = number  # the live view: whom the caller talks to now
     flow.records.add_leg(joined, "callee", endpoint)
     with contextlib.suppress(AriError):  # it hung up meanwhile: the talk loop sees it leave
         await flow.client.add_to_bridge(flow.bridge_id, [joined])
@@ -153,6 +153,7 @@ async def _attended(flow: CallFlow, event: Event, source: str) -> None:
         [await records.leg(flow.caller_id), await records.leg(joined)],
         await records.leg(joined),
         at=flow.live.answered_at,
+        answered_by=number,
     )
     kind = DestinationKind.EXTERNAL if is_external(number) else DestinationKind.EXTENSION
     await deps.log.transferred_by_phone(

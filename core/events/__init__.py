@@ -29,6 +29,7 @@ from core.events.changes import (
     ScheduleSettingsChanged,
     TrunkChanged,
     UserChanged,
+    WebhookChanged,
     WhitelistChanged,
 )
 from core.events.types import (
@@ -39,6 +40,8 @@ from core.events.types import (
     CallRerouted,
     CallRinging,
     CallStarted,
+    MissedCall,
+    MissedCallResolved,
     QueueAgentLoggedIn,
     QueueAgentLoggedOut,
     QueueAgentPaused,
@@ -51,6 +54,7 @@ from core.events.types import (
     SecurityAlert,
     SecurityBanLifted,
     VoicemailLeft,
+    WebhookTest,
     parse_event,
 )
 
@@ -82,6 +86,8 @@ __all__ = [
     "ForwardingChanged",
     "GroupChanged",
     "IvrMenuChanged",
+    "MissedCall",
+    "MissedCallResolved",
     "QueueAgentLoggedIn",
     "QueueAgentLoggedOut",
     "QueueAgentPaused",
@@ -101,6 +107,8 @@ __all__ = [
     "TrunkChanged",
     "UserChanged",
     "VoicemailLeft",
+    "WebhookChanged",
+    "WebhookTest",
     "WhitelistChanged",
     "parse_event",
 ]

@@ -1,13 +1,20 @@
-"""In-process event bus. Every event is written to the event log first, then fanned out."""
+"""In-process event bus. Every event is written to the event log first, then fanned out. The outbox's items
+of an event (core/notify) are written in the same transaction as the event itself: both, or neither."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
+
+from tortoise.transactions import in_transaction
 
 from core.events.base import DomainEvent
 from core.models import EventRecord
+
+if TYPE_CHECKING:
+    from core.notify import Outbox
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +55,7 @@ class EventBus:
     def __init__(self) -> None:
         self._subs: set[Subscription] = set()
         self._handlers: list[Callable[[DomainEvent], None]] = []
+        self.outbox: Outbox | None = None  # set by the daemon: notifications written with their events
 
     def subscribe(self, maxsize: int = 1000) -> Subscription:
         """A new subscription; close() it when done."""
@@ -62,10 +70,18 @@ class EventBus:
     async def publish(self, event: DomainEvent) -> DomainEvent:
         """Persist the event, then deliver it. Returns the event with its id."""
         payload = event.model_dump(mode="json", exclude={"id"})
-        row = await EventRecord.create(
-            type=event.type, call_id=getattr(event, "call_id", None), payload=payload
-        )
-        event.id = row.id
+        call_id = getattr(event, "call_id", None)
+        outbox = self.outbox
+        if outbox is not None and outbox.wants(event):
+            async with in_transaction():
+                row = await EventRecord.create(type=event.type, call_id=call_id, payload=payload)
+                event.id = row.id
+                queued = await outbox.enqueue(event)
+            if queued:
+                outbox.wake()
+        else:
+            row = await EventRecord.create(type=event.type, call_id=call_id, payload=payload)
+            event.id = row.id
         for handler in list(self._handlers):
             try:
                 handler(event)

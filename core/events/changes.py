@@ -176,3 +176,19 @@ class UserChanged(ConfigChanged):
     granted: list[str] = Field(default_factory=list)  # rights beyond the role's
     revoked: list[str] = Field(default_factory=list)  # rights of the role taken away
     tokens: int = 0  # how many named tokens it holds
+
+
+class WebhookChanged(ConfigChanged):
+    """A webhook subscription was added, changed (its secret rotated: `rotated`), ended by its receiver (410
+    Gone: `action` updated, `active` false) or removed. Never its secret."""
+
+    type: Literal["WebhookChanged"] = "WebhookChanged"
+    webhook: int
+    url: str
+    events: list[str] = Field(default_factory=list)
+    number: str | None = None
+    group: str | None = None
+    queue: str | None = None
+    active: bool = True
+    rotated: bool = False
+    reason: str = ""

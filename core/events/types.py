@@ -37,6 +37,7 @@ from core.events.changes import (
     ScheduleSettingsChanged,
     TrunkChanged,
     UserChanged,
+    WebhookChanged,
     WhitelistChanged,
 )
 
@@ -108,6 +109,43 @@ class VoicemailLeft(_CallEvent):
     mailbox: str
     path: str
     duration: float
+    voicemail_id: int | None = None
+
+
+class MissedCall(_CallEvent):
+    """An inbound call no person answered: missed-call record `missed_id` opened. `reason` no_answer, busy,
+    unavailable, abandoned (the caller hung up waiting), voicemail or closed; `ended` where (e.g.
+    queue:support); `numbers` the internal numbers it was for."""
+
+    type: Literal["MissedCall"] = "MissedCall"
+    missed_id: int
+    caller_name: str = ""
+    reason: str
+    ended: str = ""
+    waited_seconds: float = 0.0
+    numbers: list[str] = Field(default_factory=list)
+    voicemail_id: int | None = None
+
+
+class MissedCallResolved(_CallEvent):
+    """Missed-call record `missed_id` closed: `status` returned (a call between the caller and the PBX was
+    answered: `by_call`) or handled (marked by `actor`)."""
+
+    type: Literal["MissedCallResolved"] = "MissedCallResolved"
+    missed_id: int
+    status: Literal["returned", "handled"]
+    actor: str
+    by_call: str | None = None
+    numbers: list[str] = Field(default_factory=list)
+
+
+class WebhookTest(DomainEvent):
+    """`pbx webhook test ID`: a test event sent to subscription `subscription` only."""
+
+    type: Literal["WebhookTest"] = "WebhookTest"
+    subscription: int
+    message: str = "a test event from the PBX"
+    actor: str = ""
 
 
 class RecordingDeleted(DomainEvent):
@@ -127,6 +165,7 @@ class CallAnswered(_CallEvent):
 
     type: Literal["CallAnswered"] = "CallAnswered"
     sub_call_id: str
+    answered_by: str = ""  # the internal (or remote agent's) number that answered
 
 
 class CallEnded(_CallEvent):
@@ -243,6 +282,10 @@ AnyEvent = Annotated[
     | CallAnswered
     | RecordingSaved
     | VoicemailLeft
+    | MissedCall
+    | MissedCallResolved
+    | WebhookTest
+    | WebhookChanged
     | RecordingDeleted
     | CallEnded
     | CallHungUp

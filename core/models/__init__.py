@@ -5,10 +5,11 @@ Tortoise finds the models of the app in this module (the names below), so every 
 
 from core.models.accounts import ApiToken, Organisation, User
 from core.models.caller_lists import BlacklistEntry, PolicySetting, WhitelistEntry
-from core.models.calls import Call, CallLeg, Recording, Voicemail
+from core.models.calls import Call, CallLeg, MissedCall, Recording, Voicemail
 from core.models.extensions import Extension, ForwardingRule
 from core.models.groups import Group, GroupMember
 from core.models.ivr import Ivr
+from core.models.notify import OutboxAttempt, OutboxItem, WebhookSubscription
 from core.models.queues import Queue, QueueAgent
 from core.models.records import AuditEntry, EventRecord
 from core.models.schedules import Schedule, ScheduleHoliday, ScheduleWindow
@@ -28,7 +29,10 @@ __all__ = [
     "GroupMember",
     "InboundRoute",
     "Ivr",
+    "MissedCall",
     "Organisation",
+    "OutboxAttempt",
+    "OutboxItem",
     "PolicySetting",
     "Queue",
     "QueueAgent",
@@ -40,5 +44,6 @@ __all__ = [
     "Trunk",
     "User",
     "Voicemail",
+    "WebhookSubscription",
     "WhitelistEntry",
 ]

@@ -18,6 +18,14 @@ class Call(Model):
     answered_at = fields.DatetimeField(null=True)
     ended_at = fields.DatetimeField(null=True)
     duration = fields.FloatField(default=0.0)  # seconds talking (answer → end)
+    # when the PBX itself answered (an IVR, a queue, voicemail), and the person who answered, if any
+    pbx_answered_at = fields.DatetimeField(null=True)
+    answered_by = fields.CharField(max_length=64, default="", db_default="")
+    wait_seconds = fields.FloatField(default=0.0, db_default=0.0)  # start → a person answered (or the end)
+    talk_seconds = fields.FloatField(default=0.0, db_default=0.0)  # a person answered → the end
+    outcome = fields.CharField(
+        max_length=12, default="", db_default=""
+    )  # answered|missed|abandoned|voicemail
     disposition = fields.CharField(max_length=20, default="in_progress")
     sip_code = fields.IntField(null=True)  # what the caller was told when refused
     node = fields.CharField(max_length=100, default="")
@@ -25,6 +33,34 @@ class Call(Model):
 
     def __str__(self) -> str:
         return f"{self.call_id} {self.caller}→{self.callee} {self.disposition}"
+
+
+class MissedCall(Model):
+    """An inbound call no person answered: open until someone calls back (or the caller calls again) and
+    is answered (`returned`), or a person marks it `handled`."""
+
+    id = fields.IntField(primary_key=True)
+    call: fields.ForeignKeyRelation[Call] = fields.ForeignKeyField(
+        "pbx.Call", related_name="missed", unique=True
+    )
+    caller = fields.CharField(max_length=64, db_index=True)
+    caller_name = fields.CharField(max_length=100, default="")
+    callee = fields.CharField(max_length=64)  # the number called (a public number, a group, a queue…)
+    numbers: list = fields.JSONField(default=list)  # type: ignore[assignment]  # internal numbers concerned
+    ended = fields.CharField(max_length=100, default="")  # where it ended, e.g. queue:support
+    reason = fields.CharField(
+        max_length=20
+    )  # no_answer | busy | unavailable | abandoned | voicemail | closed
+    waited_seconds = fields.FloatField(default=0.0)
+    at = fields.DatetimeField()  # when the call started
+    voicemail_id = fields.IntField(null=True)
+    status = fields.CharField(max_length=10, default="open", db_index=True)  # open | returned | handled
+    resolved_by = fields.CharField(max_length=100, default="")
+    resolved_at = fields.DatetimeField(null=True)
+    resolved_call_id = fields.CharField(max_length=36, null=True)
+
+    def __str__(self) -> str:
+        return f"missed #{self.id} from {self.caller} {self.status}"
 
 
 class CallLeg(Model):

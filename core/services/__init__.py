@@ -15,6 +15,7 @@ from core.services.forwarding import ForwardingService
 from core.services.groups import GroupService
 from core.services.ivr import IvrService
 from core.services.live_calls import LiveCallService
+from core.services.outbox import OutboxService
 from core.services.provisioning import Provisioner
 from core.services.queues import QueueService
 from core.services.recordings import RecordingService
@@ -23,6 +24,7 @@ from core.services.security import SecurityService
 from core.services.tokens import TokenService
 from core.services.trunks import TrunkService
 from core.services.users import UserService
+from core.services.webhooks import WebhookService
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class Services:
     users: UserService
     tokens: TokenService
     audit: AuditService
+    webhooks: WebhookService
+    outbox: OutboxService
 
     @classmethod
     def build(cls, settings: Settings, bus: EventBus, provisioner: Provisioner | None = None) -> Services:
@@ -70,4 +74,6 @@ class Services:
             users=UserService(auth, bus),
             tokens=TokenService(auth, bus),
             audit=AuditService(auth),
+            webhooks=WebhookService(auth, bus, settings.webhooks),
+            outbox=OutboxService(auth, bus),
         )

@@ -152,22 +152,39 @@ class CallLog:
             )
         )
 
+    async def pbx_answered(self, call: Call, at: datetime | None = None) -> None:
+        """The PBX itself answered the caller (an IVR, a queue, voicemail): no person yet."""
+        if call.pbx_answered_at is None:
+            call.pbx_answered_at = at or _now()
+            await call.save(update_fields=["pbx_answered_at"])
+
     async def answered(
-        self, call: Call, legs: list[CallLeg], answered_leg: CallLeg, at: datetime | None = None
+        self,
+        call: Call,
+        legs: list[CallLeg],
+        answered_leg: CallLeg,
+        at: datetime | None = None,
+        answered_by: str = "",
     ) -> None:
-        """The callee answered and the legs are bridged (`at`: when, as the live view shows it)."""
+        """A person (`answered_by`, an internal or remote agent's number) answered and the legs are bridged
+        (`at`: when, as the live view shows it). The call's answer and the wait before it are the first
+        person's; after a transfer, the next one answers only its leg."""
         now = at or _now()
-        call.answered_at = now
-        await call.save(update_fields=["answered_at"])
+        if call.answered_at is None:
+            call.answered_at, call.answered_by = now, answered_by
+            call.wait_seconds = round(max(0.0, (now - call.started_at).total_seconds()), 3)
+            await call.save(update_fields=["answered_at", "answered_by", "wait_seconds"])
         for leg in legs:
-            leg.answered_at = now
-            await leg.save(update_fields=["answered_at"])
+            if leg.answered_at is None or leg is answered_leg:
+                leg.answered_at = now
+                await leg.save(update_fields=["answered_at"])
         await self._bus.publish(
             CallAnswered(
                 call_id=call.call_id,
                 caller=call.caller,
                 callee=call.callee,
                 sub_call_id=answered_leg.sub_call_id,
+                answered_by=answered_by,
             )
         )
 
@@ -188,7 +205,21 @@ class CallLog:
         call.duration = (
             round((call.ended_at - call.answered_at).total_seconds(), 3) if call.answered_at else 0.0
         )
-        await call.save(update_fields=["ended_at", "disposition", "sip_code", "duration"])
+        call.talk_seconds = call.duration
+        if call.answered_at is None:  # nobody answered: they waited until the end
+            call.wait_seconds = round(max(0.0, (call.ended_at - call.started_at).total_seconds()), 3)
+        call.outcome = outcome(call)
+        await call.save(
+            update_fields=[
+                "ended_at",
+                "disposition",
+                "sip_code",
+                "duration",
+                "talk_seconds",
+                "wait_seconds",
+                "outcome",
+            ]
+        )
         await self._bus.publish(
             CallEnded(
                 call_id=call.call_id,
@@ -222,6 +253,19 @@ class CallLog:
         return count
 
 
+def outcome(call: Call) -> str:
+    """The outcome for a person: answered (someone took it), voicemail (a message was left or could have
+    been), abandoned (the caller hung up first), else missed. The disposition stays the caller's SIP
+    outcome."""
+    if call.answered_at is not None:
+        return "answered"
+    if call.disposition == Disposition.VOICEMAIL.value:
+        return "voicemail"
+    if call.disposition == Disposition.CANCELLED.value:
+        return "abandoned"
+    return "missed"
+
+
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
@@ -240,6 +284,11 @@ def call_to_dict(call: Call, legs: list[CallLeg] | None = None) -> dict[str, Any
         "duration": call.duration,
         "disposition": call.disposition,
         "sip_code": call.sip_code,
+        "pbx_answered_at": _iso(call.pbx_answered_at),
+        "answered_by": call.answered_by or None,
+        "wait_seconds": call.wait_seconds,
+        "talk_seconds": call.talk_seconds,
+        "outcome": call.outcome or None,
     }
     if legs is not None:
         data["legs"] = [

@@ -37,6 +37,8 @@ READ_RIGHT: dict[str, str] = {
     "SecurityAlert": "security.read",
     "SecurityBanLifted": "security.read",
     "UserChanged": "users.read",
+    "WebhookChanged": "webhooks.read",
+    "WebhookTest": "webhooks.read",
 }
 
 #: organisation-wide configuration: every user with the read right sees its changes, whatever its scope
@@ -51,6 +53,7 @@ ORG_WIDE = frozenset(
         "BlacklistChanged",
         "AnonymousPolicyChanged",
         "WhitelistChanged",
+        "WebhookTest",
     }
 )
 

@@ -44,7 +44,11 @@ PERMISSIONS: dict[str, str] = {
     "audit.read": "read the audit log",
     "security.read": "see banned addresses",
     "security.write": "lift bans of addresses that guessed SIP passwords",
-    "events.read": "follow the event stream",
+    "events.read": "follow the event stream and page through the event log",
+    "webhooks.read": "see webhook subscriptions and their delivery logs (never a secret)",
+    "webhooks.write": "add, remove, test webhook subscriptions and rotate their secrets",
+    "outbox.read": "see outgoing notifications waiting, delivered or dead-lettered",
+    "outbox.write": "send dead-lettered notifications again",
     "system.read": "see the PBX's health",
 }
 
@@ -75,7 +79,14 @@ ROLES: dict[str, frozenset[str]] = {
     # runs the floor and the people on it: everything but the PBX's plumbing and its users
     "supervisor": _READS
     | _FLOOR
-    | {"whitelist.write", "queues.write", "calls.listen", "schedules.write", "recordings.write"},
+    | {
+        "whitelist.write",
+        "queues.write",
+        "calls.listen",
+        "schedules.write",
+        "recordings.write",
+        "webhooks.write",
+    },
     # the switchboard: calls, queue agents, forwarding and the blacklist
     # (banned addresses and security alerts included: README's Security section tells operators to watch them)
     "operator": (_READS - {"users.read", "audit.read"}) | _FLOOR,

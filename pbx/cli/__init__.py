@@ -23,6 +23,7 @@ from pbx.cli.security import security_app
 from pbx.cli.tokens import token_app
 from pbx.cli.trunks import route_app, trunk_app
 from pbx.cli.users import user_app
+from pbx.cli.webhooks import outbox_app, webhook_app
 from pbx.errors import Failure, click_errors, fail, refuse_blank_arguments, show_click_error
 
 app = typer.Typer(
@@ -53,6 +54,8 @@ app.add_typer(agent_app, name="agent")
 app.add_typer(security_app, name="security")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(webhook_app, name="webhook")
+app.add_typer(outbox_app, name="outbox")
 app.command()(audit.audit)
 
 

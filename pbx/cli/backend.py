@@ -31,11 +31,18 @@ def via_daemon_or_local(s: Settings, remote: daemon_api.Remote, local: Local[T])
 def in_database(s: Settings, local: Local[T]) -> T:
     """`local(services, actor)` on the database itself, whether or not a daemon runs."""
     from core.events import EventBus
+    from core.notify import Outbox
+    from core.notify.webhooks.channel import WebhookChannel
     from core.services import Services
 
     async def go() -> T:
         async with _db(s):
-            services, who = Services.build(s, EventBus()), _local_actor()
+            # Notifications of what is done here are written to the outbox; the daemon delivers them.
+            bus, webhooks = EventBus(), WebhookChannel(s.webhooks, s.api.base_url)
+            await webhooks.load()
+            bus.outbox = Outbox(s.outbox)
+            bus.outbox.add_channel(webhooks)
+            services, who = Services.build(s, bus), _local_actor()
             async with _refusals_audited(services.auth, who):
                 return await local(services, who)
 

@@ -1,5 +1,7 @@
-"""The websocket /api/events: a snapshot of the live calls, then every event of the bus as it happens; a user
-sees only what its rights and scope cover (core/services/event_scope.py). The token is checked again at every
+"""The event stream and the event log. GET /api/events?after=ID&limit=N pages through the persisted log; the
+websocket /api/events (?after=ID: first the events after ID it missed) sends a snapshot of the live calls,
+then every event of the bus as it happens. A user sees only what its rights and scope cover
+(core/services/event_scope.py). The token is checked again at every
 `UserChanged`: the stream follows its user's new rights and scope, and closes (4401) once the token is
 revoked or its user removed, or before the first event after the token expired."""
 
@@ -7,11 +9,13 @@ import asyncio
 import contextlib
 import json
 from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 
 from core.api.bearer import actor_for
-from core.api.deps import Deps
+from core.api.deps import Deps, Svc, Who
+from core.services.event_log import EventPage, page_of_events
 from core.services.event_scope import event_visible
 from core.services.permissions import ScopeKind
 from core.services.scoping import calls_in_scope, in_scope
@@ -19,8 +23,24 @@ from core.services.scoping import calls_in_scope, in_scope
 router = APIRouter()
 
 
+@router.get("/api/events")
+async def event_log(
+    who: Who,
+    svc: Svc,
+    after: Annotated[int, Query(ge=0, description="the last event id the client has")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Events after `after`, oldest first; go on with `after` = the answer's `next_after` while `more`."""
+    page = await page_of_events(svc.auth, who, after, limit)
+    return {
+        "events": [e.model_dump(mode="json") for e in page.events],
+        "next_after": page.next_after,
+        "more": page.more,
+    }
+
+
 @router.websocket("/api/events")
-async def events(ws: WebSocket, deps: Deps) -> None:
+async def events(ws: WebSocket, deps: Deps, after: int | None = None) -> None:
     auth = deps.services.auth
     who = await actor_for(auth, ws.scope)
     if who is None or not who.can("events.read"):
@@ -41,10 +61,20 @@ async def events(ws: WebSocket, deps: Deps) -> None:
         numbers = await in_scope(auth, who)
         await ws.accept()
         watcher = asyncio.create_task(until_client_leaves())
+        sent = 0  # the last event id sent from the log: the live stream goes on after it
+        if after is not None:  # a client back after a drop: what it missed, from the log, first
+            page = EventPage([], after, True)
+            while page.more:
+                page = await page_of_events(auth, who, page.next_after, 500)
+                for old in page.events:
+                    await ws.send_text(old.model_dump_json())
+                sent = page.next_after
         live = deps.daemon.live_calls() if who.can("calls.read") else []
         live = calls_in_scope(live, numbers)
         await ws.send_text(json.dumps({"type": "Snapshot", "live_calls": live}))
         async for event in sub:
+            if event.id is not None and event.id <= sent:
+                continue  # sent from the log already
             expired = who.expires_at is not None and who.expires_at <= datetime.now(UTC)
             if expired or event.type == "UserChanged":  # is this stream's token still good?
                 found = await actor_for(auth, ws.scope)

@@ -39,6 +39,7 @@ async def bridge(flow: CallFlow, callee: str, answered_by: str) -> None:
     flow.policy = recording_policy([flow.policy, policy]) if transferred else policy
     flow.live.state = "up"
     flow.live.answered_at = flow.live.answered_at or datetime.now(UTC)
+    flow.live.answered_by = answered_by
     flow.queues.refresh()  # the callee (and an internal caller) are now busy for queues
     if flow.policy is RecordingPolicy.ALWAYS and left is None:
         try:
@@ -51,6 +52,7 @@ async def bridge(flow: CallFlow, callee: str, answered_by: str) -> None:
         [await records.leg(flow.caller_id), await records.leg(callee)],
         await records.leg(callee),
         at=flow.live.answered_at,
+        answered_by=answered_by,
     )
     await talk(flow, left)
 
@@ -77,7 +79,7 @@ async def talk(flow: CallFlow, left: Event | None = None) -> None:
     if flow.reroute is not None and chan == callee:  # transferred: the caller goes on
         await flow.records.end_leg(chan, Disposition.TRANSFERRED.value, await flow.cause_of(chan, event))
         flow.release_agent()  # a queue's agent wraps up now
-        flow.callee_id = flow.answered_number = flow.held = None
+        flow.callee_id = flow.answered_number = flow.held = flow.live.answered_by = None
         flow.ringing_caller = None  # the caller hears ringback while the destination rings
         flow.live.state = "routing"
         flow.queues.refresh()  # the released side is free for queue calls again
