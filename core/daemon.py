@@ -53,7 +53,7 @@ class Daemon:
         self.security = services.security
         self.webhooks = WebhookChannel(settings.webhooks, settings.api.base_url, services.webhooks.ended)
         self.outbox.add_channel(self.webhooks)
-        self.call_log = CallLog(self.bus, node=socket.gethostname())
+        self.call_log = CallLog(self.bus, node=socket.gethostname(), country=settings.calls.country)
         self.jobs = Jobs()
         lookups = CallLookupService(
             RecordingIndex(self.bus, settings.recordings_dir, settings.recording.format)

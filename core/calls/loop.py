@@ -69,6 +69,7 @@ async def run_call(flow: CallFlow) -> None:
     )
     flow.records.add_leg(flow.caller_id, "caller", flow.caller_chan.get("name", ""))
     visited: list[str] = []  # the places this call has been routed through
+    path = flow.records.path  # where it went, for the record (a missed call's says where it ended)
     decision = await first_decision(flow)
     while True:
         match decision:
@@ -84,6 +85,7 @@ async def run_call(flow: CallFlow) -> None:
                 )
             case Scheduled():
                 visited.append(f"schedule:{decision.schedule}")
+                path.closed = path.closed or not decision.is_open
                 flow.records.publish(_scheduled(flow, decision))
                 if place(decision.destination) in visited:  # schedules sending calls round in a loop
                     decision = REFUSALS[Disposition.UNAVAILABLE]
@@ -91,6 +93,7 @@ async def run_call(flow: CallFlow) -> None:
                     decision = await resolve(flow, decision.destination)
             case RingGroup():
                 visited.append(f"group:{decision.group}")
+                path.went(f"group:{decision.group}", [n for step in decision.steps for n in step.numbers])
                 flow.recording_policies.append(decision.recording)
                 outcome = await ring_group(flow, decision)
                 if outcome is None:
@@ -100,9 +103,11 @@ async def run_call(flow: CallFlow) -> None:
                     continue
                 decision = decision.after_nobody_answered(outcome)
             case LeaveVoicemail():
+                path.went(f"voicemail:{decision.mailbox}", [decision.mailbox])
                 await voicemail(flow, decision.mailbox)
                 return
             case EnterIvr():
+                path.went(f"ivr:{decision.ivr}")
                 chosen = await ivr(flow, decision.ivr)
                 if chosen is None:  # the caller hung up in the menu
                     return
@@ -114,6 +119,7 @@ async def run_call(flow: CallFlow) -> None:
                     decision = chosen
             case JoinQueue():
                 visited.append(f"queue:{decision.queue}")
+                path.went(f"queue:{decision.queue}")
                 queued = await queue(flow, decision.queue)
                 if queued is None:
                     if (sent := await sent_on(flow)) is None:
@@ -123,6 +129,10 @@ async def run_call(flow: CallFlow) -> None:
                 decision = queued
             case DialExtension() | DialExternal():
                 visited.append(decision.number)
+                internal = isinstance(decision, DialExtension)
+                path.went(
+                    f"ext:{decision.number}" if internal else decision.number, [decision.number] * internal
+                )
                 outcome = await dial(flow, decision)
                 if outcome is None:  # answered (and over, or sent on), or the caller gave up
                     if (sent := await sent_on(flow)) is None:

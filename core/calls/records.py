@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from core.routing import Disposition
+from core.services.missed import CallPath
 
 if TYPE_CHECKING:
     from core.models import Call, CallLeg
@@ -31,6 +32,7 @@ class CallRecords:
         self._opening: asyncio.Future[Call] | None = None
         self._published: asyncio.Future[None] | None = None  # the last event published, in call order
         self.legs: dict[str, asyncio.Future[CallLeg]] = {}
+        self.path = CallPath()  # where the call went: a missed call's record says so
 
     def open(self, caller: str, name: str, dialled: str, direction: str, call_id: str, at: datetime) -> None:
         """Write the call's record in the background."""
@@ -88,7 +90,7 @@ class CallRecords:
     async def finish(self, disposition: Disposition, sip_code: int | None = None) -> Call:
         """Close the record (after everything before it); returns it."""
         call = await self.settled()
-        await self.log.finish(call, disposition, sip_code)
+        await self.log.finish(call, disposition, sip_code, self.path)
         return call
 
     async def close_failed(self, channels: Iterable[str], sip_code: int | None) -> None:
@@ -101,7 +103,7 @@ class CallRecords:
             for channel_id in channels:
                 await self.end_leg(channel_id, Disposition.FAILED.value, None)
             if self.call:
-                await self.log.finish(self.call, Disposition.FAILED, sip_code)
+                await self.log.finish(self.call, Disposition.FAILED, sip_code, self.path)
         except Exception:
             logger.exception("could not close the record of a failed call")
 

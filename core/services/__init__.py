@@ -15,6 +15,7 @@ from core.services.forwarding import ForwardingService
 from core.services.groups import GroupService
 from core.services.ivr import IvrService
 from core.services.live_calls import LiveCallService
+from core.services.missed import MissedCallService
 from core.services.outbox import OutboxService
 from core.services.provisioning import Provisioner
 from core.services.queues import QueueService
@@ -49,6 +50,7 @@ class Services:
     audit: AuditService
     webhooks: WebhookService
     outbox: OutboxService
+    missed: MissedCallService
 
     @classmethod
     def build(cls, settings: Settings, bus: EventBus, provisioner: Provisioner | None = None) -> Services:
@@ -76,4 +78,5 @@ class Services:
             audit=AuditService(auth),
             webhooks=WebhookService(auth, bus, settings.webhooks),
             outbox=OutboxService(auth, bus),
+            missed=MissedCallService(auth, bus),
         )

@@ -24,6 +24,7 @@ from core.events import (
 from core.models import Call, CallLeg
 from core.routing.decisions import Disposition
 from core.services.auth import Actor, AuthService
+from core.services.missed import CallPath, MissedCalls
 from core.services.scoping import in_scope
 
 
@@ -34,9 +35,10 @@ def _now() -> datetime:
 class CallLog:
     """Writes call records; every change is persisted before its event is published."""
 
-    def __init__(self, bus: EventBus, node: str = "") -> None:
+    def __init__(self, bus: EventBus, node: str = "", country: str = "US") -> None:
         self._bus = bus
         self._node = node
+        self.missed = MissedCalls(bus, country)
 
     async def start(
         self,
@@ -169,8 +171,8 @@ class CallLog:
         """A person (`answered_by`, an internal or remote agent's number) answered and the legs are bridged
         (`at`: when, as the live view shows it). The call's answer and the wait before it are the first
         person's; after a transfer, the next one answers only its leg."""
-        now = at or _now()
-        if call.answered_at is None:
+        now, first = at or _now(), call.answered_at is None
+        if first:
             call.answered_at, call.answered_by = now, answered_by
             call.wait_seconds = round(max(0.0, (now - call.started_at).total_seconds()), 3)
             await call.save(update_fields=["answered_at", "answered_by", "wait_seconds"])
@@ -187,6 +189,8 @@ class CallLog:
                 answered_by=answered_by,
             )
         )
+        if first:  # the caller and the PBX speak: their open missed calls are returned
+            await self.missed.call_answered(call, answered_by)
 
     async def end_leg(self, leg: CallLeg, disposition: str, cause: int | None) -> None:
         """A leg is over."""
@@ -195,8 +199,10 @@ class CallLog:
         leg.ended_at, leg.disposition, leg.hangup_cause = _now(), disposition, cause
         await leg.save(update_fields=["ended_at", "disposition", "hangup_cause"])
 
-    async def finish(self, call: Call, disposition: Disposition, sip_code: int | None = None) -> None:
-        """The call is over; idempotent."""
+    async def finish(
+        self, call: Call, disposition: Disposition, sip_code: int | None = None, path: CallPath | None = None
+    ) -> None:
+        """The call is over; idempotent. With the way it went (`path`), a missed call opens a record."""
         if call.ended_at is not None:
             return
         call.ended_at = _now()
@@ -230,6 +236,8 @@ class CallLog:
                 sip_code=sip_code,
             )
         )
+        if path is not None:
+            await self.missed.call_ended(call, path)
 
     async def open_call(self, call_id: str) -> tuple[Call, list[CallLeg]] | None:
         """A call whose record is still open, with its open legs (None when it has ended or never was)."""

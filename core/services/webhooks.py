@@ -64,11 +64,9 @@ def parse_events(events: list[str] | str) -> list[str]:
         return list(WEBHOOK_EVENTS)
     unknown = [n for n in wanted if n not in WEBHOOK_EVENTS]
     if unknown or not wanted:
+        problem = f"unknown webhook event {unknown[0]!r}" if unknown else "no webhook event named"
         raise InvalidInput(
-            f"unknown webhook event {unknown[0]!r}: "
-            if unknown
-            else "name the events to send: "
-            f"use all, or some of {', '.join(WEBHOOK_EVENTS)} (e.g. --events hangup,missed)"
+            f"{problem}: use all, or some of {', '.join(WEBHOOK_EVENTS)} (e.g. --events hangup,missed)"
         )
     return list(dict.fromkeys(wanted))
 

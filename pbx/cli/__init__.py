@@ -16,6 +16,7 @@ from pbx.cli.extensions import ext_app
 from pbx.cli.forwarding import dnd_app, forward_app
 from pbx.cli.groups import group_app
 from pbx.cli.ivr import ivr_app
+from pbx.cli.missed import missed_app
 from pbx.cli.queues import agent_app, queue_app
 from pbx.cli.recordings import record_app
 from pbx.cli.schedules import schedule_app
@@ -37,6 +38,7 @@ app.command("console")(daemon.console_cmd)
 app.command()(daemon.seed)
 app.command()(recordings.voicemail)
 app.command()(calls.calls)
+app.add_typer(missed_app, name="missed")
 app.add_typer(asterisk_app, name="asterisk")
 app.add_typer(ext_app, name="ext")
 app.add_typer(forward_app, name="forward")

@@ -14,15 +14,29 @@ from pbx.cli.common import moment, out, settings
 def calls(last: Annotated[int, typer.Option("--last", min=1, max=1000, help="how many")] = 20) -> None:
     """Recent call records, newest first."""
     rows = in_database(settings(), lambda svc, who: svc.history.recent(who, last))
-    table = Table("started", "caller", "callee", "disposition", "SIP", "duration", "call id")
+    table = Table(
+        "started",
+        "caller",
+        "callee",
+        "answered by",
+        "disposition",
+        "outcome",
+        "SIP",
+        "wait",
+        "talk",
+        "call id",
+    )
     for c in rows:
         table.add_row(
             moment(c["started_at"]),
             c["caller"],
             c["callee"],
+            c["answered_by"] or "",
             c["disposition"],
+            c["outcome"] or "",
             str(c["sip_code"] or ""),
-            f"{c['duration']:.1f}s",
+            f"{c['wait_seconds']:.1f}s",
+            f"{c['talk_seconds']:.1f}s",
             c["call_id"],
         )
     out.print(table)

@@ -10,7 +10,7 @@ import wave
 from pathlib import Path
 
 from core.events import EventBus, RecordingSaved, VoicemailLeft
-from core.models import Call, Recording, Voicemail
+from core.models import Call, MissedCall, Recording, Voicemail
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,7 @@ class RecordingIndex:
         row = await Voicemail.create(
             mailbox=mailbox, call=call, caller=caller, path=str(path), duration=duration, size=size
         )
+        await MissedCall.filter(call_id=call.call_id).update(voicemail_id=row.id)  # the message it left
         await self._bus.publish(
             VoicemailLeft(
                 call_id=call.call_id,
@@ -68,6 +69,7 @@ class RecordingIndex:
                 mailbox=mailbox,
                 path=str(path),
                 duration=duration,
+                voicemail_id=row.id,
             )
         )
         return row
