@@ -44,6 +44,7 @@ class Receiver:
         self.port = port
         self.answer = 200
         self.headers: dict[str, str] = {}  # added to each answer (e.g. Retry-After)
+        self.delay = 0.0  # seconds each answer takes (a slow receiver: deliveries stay in flight)
         self.received: list[Received] = []
         self._server: ThreadingHTTPServer | None = None
         self._lock = threading.Lock()
@@ -67,6 +68,8 @@ class Receiver:
                         verified = True
                     except Exception:
                         verified = False
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 with receiver._lock:
                     status = receiver.answer
                     receiver.received.append(Received(headers, body, verified, status))

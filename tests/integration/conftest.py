@@ -59,21 +59,28 @@ class Pbx(LabPbx):
 async def pbx(tmp_path, asterisk_dist, request):
     """Asterisk + database + daemon with internal numbers 101–105 (known passwords), ring timeout 3 s.
 
-    With `@pytest.mark.ari_proxy` the daemon reaches ARI through a TCP proxy the test can cut.
+    With `@pytest.mark.ari_proxy` the daemon reaches ARI through a TCP proxy the test can cut; with
+    `@pytest.mark.pbx_settings(section={...})` those sections are set (webhooks={"allow_private": True}).
     """
     proxy, kw = None, {}
+    if marker := request.node.get_closest_marker("pbx_settings"):
+        kw |= marker.kwargs
     if request.node.get_closest_marker("ari_proxy"):
         http = free_tcp_port()
         proxy = await TcpProxy("127.0.0.1", http).start()
-        kw = {"ari_http_port": http, "ari_url": f"http://127.0.0.1:{proxy.port}/"}
+        kw |= {"ari_http_port": http, "ari_url": f"http://127.0.0.1:{proxy.port}/"}
     try:
         async with lab_pbx(
             tmp_path,
             asterisk_dist,
             PASSWORDS,
-            calls={"ring_timeout": 3},
-            ari={"liveness_interval": 0.5, "liveness_timeout": 1.5, "reconnect_max": 1},
-            **kw,
+            **(
+                {
+                    "calls": {"ring_timeout": 3},
+                    "ari": {"liveness_interval": 0.5, "liveness_timeout": 1.5, "reconnect_max": 1},
+                }
+                | kw
+            ),
         ) as lab:
             pbx = Pbx(lab.settings, lab.asterisk, lab.daemon, lab.events)
             pbx.proxy = proxy

@@ -15,6 +15,7 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -74,9 +75,13 @@ class DaemonProcess:
 
 
 @contextlib.asynccontextmanager
-async def daemon_process(tmp_path: Path, dist) -> AsyncIterator[DaemonProcess]:
+async def daemon_process(tmp_path: Path, dist, **overrides: Any) -> AsyncIterator[DaemonProcess]:
+    """`pbx serve` and a lab Asterisk, with 101 and 102; `overrides`: settings sections added."""
     settings = lab_settings(
-        tmp_path, api={"port": free_tcp_port()}, ari={"liveness_interval": 0.5, "reconnect_max": 1}
+        tmp_path,
+        api={"port": free_tcp_port()},
+        ari={"liveness_interval": 0.5, "reconnect_max": 1},
+        **overrides,
     )
     inst = asterisk_instance(dist, tmp_path / "ast", settings)
     await asyncio.to_thread(inst.start)

@@ -38,7 +38,8 @@ async def bridge(flow: CallFlow, callee: str, answered_by: str) -> None:
     policy = flow.recording_policy(answered_by)  # after a transfer: the stronger of before and now
     flow.policy = recording_policy([flow.policy, policy]) if transferred else policy
     flow.live.state = "up"
-    flow.live.answered_at = flow.live.answered_at or datetime.now(UTC)
+    person_answered = datetime.now(UTC)  # the record's answer is a person's (not an IVR's or a queue's)
+    flow.live.answered_at = flow.live.answered_at or person_answered
     flow.live.answered_by = answered_by
     flow.queues.refresh()  # the callee (and an internal caller) are now busy for queues
     if flow.policy is RecordingPolicy.ALWAYS and left is None:
@@ -51,7 +52,7 @@ async def bridge(flow: CallFlow, callee: str, answered_by: str) -> None:
         await records.settled(),
         [await records.leg(flow.caller_id), await records.leg(callee)],
         await records.leg(callee),
-        at=flow.live.answered_at,
+        at=person_answered,
         answered_by=answered_by,
     )
     await talk(flow, left)
