@@ -43,7 +43,7 @@ async def test_nobody_answers_then_a_call_back_returns_it(pbx):
             async with SippPhone("102", PASSWORDS["102"], pbx.sip_port, "ring"):
                 result = await place_carrier_call(OUTSIDE, DID, pbx.sip_port, "expect_failure", timeout=20)
             assert result.ok, result.stderr_tail
-            await until(lambda: MissedCall.exists())
+            await until(MissedCall.exists)
             missed = await MissedCall.first()
             (hook,) = await receiver.until(lambda r: len(r) == 1)
             # 101 calls the number back through the carrier, which answers
@@ -81,7 +81,7 @@ async def test_a_busy_phone_is_a_missed_call(pbx):
         async with SippPhone("102", PASSWORDS["102"], pbx.sip_port, "busy"):
             result = await place_carrier_call(OUTSIDE, DID, pbx.sip_port, "expect_failure")
         assert result.ok and result.final_code == 486, result.stderr_tail
-    await until(lambda: MissedCall.exists())
+    await until(MissedCall.exists)
     missed = await MissedCall.first()
     assert (missed.reason, missed.ended, missed.status) == ("busy", "ext:102", "open")
 
@@ -95,7 +95,7 @@ async def test_a_caller_who_gives_up_waiting_in_a_queue_is_an_abandoned_missed_c
         async with SippPhone("103", PASSWORDS["103"], pbx.sip_port, "ring"):
             result = await place_carrier_call(OUTSIDE, DID, pbx.sip_port, "answered_caller_bye", hold_ms=2000)
         assert result.ok, result.stderr_tail  # the queue answered (music on hold), the caller hung up
-    await until(lambda: MissedCall.exists())
+    await until(MissedCall.exists)
     missed = await MissedCall.first()
     call = await Call.get(call_id=missed.call_id)  # type: ignore[attr-defined]
     assert (missed.reason, missed.ended) == ("abandoned", "queue:support")
