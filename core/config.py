@@ -194,6 +194,23 @@ class OutboxSettings(_Section):
     keep_days: int = Field(7, ge=1, le=3650, description="days delivered items and the delivery log are kept")
 
 
+class StatsSettings(_Section):
+    """How statistics count."""
+
+    service_level_seconds: int = Field(
+        20,
+        ge=1,
+        le=3600,
+        description="a queue call answered within this many seconds meets the service level",
+    )
+    short_abandon_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=600,
+        description="callers who hang up sooner are short abandons (left out of the adjusted rate)",
+    )
+
+
 class Settings(BaseSettings):
     """Everything `pbx` can be configured with."""
 
@@ -213,6 +230,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     webhooks: WebhookSettings = WebhookSettings()
     outbox: OutboxSettings = OutboxSettings()
+    stats: StatsSettings = StatsSettings()
 
     @field_validator("data_dir")
     @classmethod

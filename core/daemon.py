@@ -26,6 +26,7 @@ from core.services.call_lookups import CallLookupService
 from core.services.calls import CallLog
 from core.services.internal.recordings import RecordingIndex
 from core.services.provisioning import Provisioner
+from core.services.queue_stats import QueueStatsProjector
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ class Daemon:
         self.security = services.security
         self.webhooks = WebhookChannel(settings.webhooks, settings.api.base_url, services.webhooks.ended)
         self.outbox.add_channel(self.webhooks)
+        self.queue_stats = QueueStatsProjector()  # the queue call log, from the event log
         self.call_log = CallLog(self.bus, node=socket.gethostname(), country=settings.calls.country)
         self.jobs = Jobs()
         lookups = CallLookupService(
@@ -134,11 +136,13 @@ class Daemon:
     async def running(self) -> AsyncIterator[Daemon]:
         """Run everything for the duration of the block (the database must be open)."""
         await self.auth.ensure_user("admin", "admin", self.settings.api.token or None)
+        await self.queue_stats.catch_up(lag=0.0)  # the whole log: the queues read their agents' history
         await self.calls.load_directory()
         await self.security.load()
         self.bus.add_handler(self.calls.on_domain_event)
         await self.webhooks.load()
         self.bus.add_handler(self.webhooks.on_event)
+        self.bus.add_handler(self.queue_stats.on_event)
         # Call records left open by a previous run stay open until ARI is back: calls Asterisk still
         # bridges are taken over then, and only the others are closed (CallManager.resync).
         sock = _bind(self.settings.api.host, self.settings.api.port)
@@ -164,6 +168,7 @@ class Daemon:
         self.jobs.every("outbox-purge", 6, self.outbox.purge)
         self.jobs.start()
         outbox_task = asyncio.create_task(self.outbox.run(), name="outbox")
+        stats_task = asyncio.create_task(self.queue_stats.run(), name="queue-stats")
         security_task = asyncio.create_task(self.security.run(), name="security")
         ari_task = asyncio.create_task(self.ari.run(), name="ari")
         try:
@@ -172,11 +177,14 @@ class Daemon:
             ari_task.cancel()
             security_task.cancel()
             outbox_task.cancel()
+            stats_task.cancel()
             self.jobs.stop()
             self._server.should_exit = True
             await self.calls.close()
             await self.provisioner.close()
-            await asyncio.gather(ari_task, api_task, security_task, outbox_task, return_exceptions=True)
+            await asyncio.gather(
+                ari_task, api_task, security_task, outbox_task, stats_task, return_exceptions=True
+            )
             await self.webhooks.close()
             sock.close()
 

@@ -95,6 +95,7 @@ class CallFlow:
         self.policy = RecordingPolicy.NEVER
         self.answered = False  # the caller's channel is answered (by an IVR, a queue, voicemail or a callee)
         self.answered_number: str | None = None  # who the caller is talking to
+        self.talk_started: datetime | None = None  # when they were bridged
         self.holding: str | None = None  # the music on hold class the caller hears, if any
         self.playback: str | None = None  # the playback the caller hears (a prompt or an announcement)
         # set while a queue offers this caller to agents: told who answered, and who did not (and why)

@@ -56,7 +56,13 @@ class CallManager:
         self.table = CallTable()
         self.monitors = Monitors(self.table, deps, self._spawn)  # supervisors on calls
         self.control = CallControl(self.table, deps, self.monitors)  # actions on live calls, by call id
-        self.queues = QueueBoard(deps.lookups.queue, deps.directory.online, self.table.in_calls, deps.publish)
+        self.queues = QueueBoard(
+            deps.lookups.queue,
+            deps.directory.online,
+            self.table.in_calls,
+            deps.publish,
+            history=deps.lookups.queue_history,
+        )
         self._recent_events: collections.deque[tuple[Any, ...]] = collections.deque(maxlen=64)
         self._tasks: set[asyncio.Task[None]] = set()
         self._stasis_dispatch: dict[str, Callable[[Event, list[str]], Awaitable[None] | None]] = {

@@ -15,17 +15,19 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from core.events import (
     DomainEvent,
     QueueAgentStateChanged,
+    QueueCallEnded,
     QueueCallerJoined,
     QueueCallerLeft,
 )
 from core.routing.queues import (
     Activity,
+    AgentHistory,
     AgentState,
     Phase,
     QueueInfo,
@@ -63,6 +65,7 @@ class QueueRuntime:
     last_offered: str | None = None
     last_answered: str | None = None
     recent_waits: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT_WAITS))
+    day: date = field(default_factory=lambda: datetime.now(UTC).date())  # of the strategies' counts
 
     def position(self, waiter: Waiter) -> int:
         return self.waiting.index(waiter) + 1
@@ -112,8 +115,10 @@ class QueueBoard:
         in_calls: Callable[[], set[str]],
         publish: Callable[[DomainEvent], Awaitable[object]],
         clock: Callable[[], float] = time.monotonic,
+        history: Callable[[str], Awaitable[dict[str, AgentHistory]]] | None = None,
     ) -> None:
         self._load = load
+        self._history = history
         self._online = online
         self._in_calls = in_calls
         self._publish = publish
@@ -133,10 +138,38 @@ class QueueBoard:
         runtime = self.queues.get(name)
         if runtime is None:
             runtime = self.queues[name] = QueueRuntime(info)
+            await self._remember(runtime)
         else:
             runtime.info = info
         self.refresh()
         return runtime
+
+    async def _remember(self, runtime: QueueRuntime) -> None:
+        """A queue seen for the first time in this run starts from what its agents did today (the
+        persisted queue call log), so the strategies that need history survive a restart."""
+        if self._history is None:
+            return
+        try:
+            history = await self._history(runtime.info.name)
+        except Exception:
+            logger.exception("could not read the history of queue %s", runtime.info.name)
+            return
+        now, wall = self._clock(), datetime.now(UTC)
+        for number, past in history.items():
+            ended = past.last_call_end
+            runtime.activity[number] = Activity(
+                calls=past.calls,
+                talk_seconds=past.talk_seconds,
+                last_call_end=now - (wall - ended).total_seconds() if ended else None,
+            )
+        runtime.day = wall.date()
+
+    def _new_day(self, runtime: QueueRuntime) -> None:
+        """Counts for the strategies are today's: at midnight (UTC) they start again."""
+        today = datetime.now(UTC).date()
+        if runtime.day != today:
+            runtime.day = today
+            runtime.activity = {n: replace(a, calls=0, talk_seconds=0.0) for n, a in runtime.activity.items()}
 
     def reload(self, name: str) -> None:
         """A queue changed (settings, agents, logins): read it again, then let its callers look again.
@@ -248,6 +281,7 @@ class QueueBoard:
         ahead = runtime.waiting[: runtime.waiting.index(waiter)]
         if any(not w.offered for w in ahead):
             return []
+        self._new_day(runtime)
         picks = pick_agents(
             runtime.info,
             runtime.states,
@@ -289,14 +323,20 @@ class QueueBoard:
         waiter.offered = []
         self.refresh()
 
-    def finished(self, runtime: QueueRuntime, number: str, talk_seconds: float) -> None:
-        """A queue call an agent took has ended: count it, then wrap up."""
+    def finished(self, runtime: QueueRuntime, number: str, talk_seconds: float, call_id: str = "") -> None:
+        """A queue call an agent took has ended (or the agent was transferred away): count it, say so, then
+        wrap up."""
         activity = runtime.activity.get(number, Activity())
         runtime.activity[number] = replace(
             activity,
             calls=activity.calls + 1,
             talk_seconds=activity.talk_seconds + talk_seconds,
             last_call_end=self._clock(),
+        )
+        self._emit(
+            QueueCallEnded(
+                queue=runtime.info.name, agent=number, call_id=call_id, talk_seconds=round(talk_seconds, 3)
+            )
         )
         agent = runtime.info.agent(number)
         wrapup = agent.wrapup if agent and agent.wrapup is not None else runtime.info.wrapup

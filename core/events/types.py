@@ -207,6 +207,17 @@ class QueueCallerLeft(DomainEvent):
     agent: str | None = None  # who answered
 
 
+class QueueCallEnded(DomainEvent):
+    """The part of call `call_id` that queue agent `agent` took is over (the call ended, or it was
+    transferred on): `talk_seconds` from the agent's answer."""
+
+    type: Literal["QueueCallEnded"] = "QueueCallEnded"
+    queue: str
+    agent: str
+    call_id: str
+    talk_seconds: float
+
+
 class QueueAgentStateChanged(DomainEvent):
     """An agent's live state in a queue changed (ready, ringing, in_queue_call, busy_elsewhere,
     unregistered, delayed, wrapup, paused, logged_out)."""
@@ -303,6 +314,7 @@ AnyEvent = Annotated[
     | ScheduleChanged
     | QueueCallerJoined
     | QueueCallerLeft
+    | QueueCallEnded
     | QueueAgentStateChanged
     | QueueAgentLoggedIn
     | QueueAgentLoggedOut

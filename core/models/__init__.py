@@ -10,13 +10,14 @@ from core.models.extensions import Extension, ForwardingRule
 from core.models.groups import Group, GroupMember
 from core.models.ivr import Ivr
 from core.models.notify import OutboxAttempt, OutboxItem, WebhookSubscription
-from core.models.queues import Queue, QueueAgent
-from core.models.records import AuditEntry, EventRecord
+from core.models.queues import AgentSession, Queue, QueueAgent, QueueCall
+from core.models.records import AuditEntry, EventRecord, Projection
 from core.models.schedules import Schedule, ScheduleHoliday, ScheduleWindow
 from core.models.security import SecurityBan
 from core.models.trunks import InboundRoute, Trunk
 
 __all__ = [
+    "AgentSession",
     "ApiToken",
     "AuditEntry",
     "BlacklistEntry",
@@ -34,8 +35,10 @@ __all__ = [
     "OutboxAttempt",
     "OutboxItem",
     "PolicySetting",
+    "Projection",
     "Queue",
     "QueueAgent",
+    "QueueCall",
     "Recording",
     "Schedule",
     "ScheduleHoliday",

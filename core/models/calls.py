@@ -23,9 +23,11 @@ class Call(Model):
     answered_by = fields.CharField(max_length=64, default="", db_default="")
     wait_seconds = fields.FloatField(default=0.0, db_default=0.0)  # start → a person answered (or the end)
     talk_seconds = fields.FloatField(default=0.0, db_default=0.0)  # a person answered → the end
-    outcome = fields.CharField(
-        max_length=12, default="", db_default=""
-    )  # answered|missed|abandoned|voicemail
+    # the outcome for a person: answered | missed | abandoned | voicemail
+    outcome = fields.CharField(max_length=12, default="", db_default="")
+    place = fields.CharField(
+        max_length=100, default="", db_default=""
+    )  # where it ended: group:sales, ext:102…
     disposition = fields.CharField(max_length=20, default="in_progress")
     sip_code = fields.IntField(null=True)  # what the caller was told when refused
     node = fields.CharField(max_length=100, default="")

@@ -49,3 +49,42 @@ class QueueAgent(Model):
 
     def __str__(self) -> str:
         return f"agent {self.number}"
+
+
+class QueueCall(Model):
+    """One caller's stay in a queue, for statistics: joined at `position`, then answered after
+    `waited_seconds` by `agent` (who talked `talk_seconds`), or abandoned, timed out, left for want of
+    agents (both overflow) or redirected. Written from the event log (core/services/queue_stats.py)."""
+
+    id = fields.IntField(primary_key=True)
+    queue = fields.CharField(max_length=32, db_index=True)
+    call_id = fields.CharField(max_length=36, db_index=True)
+    caller = fields.CharField(max_length=64, default="")
+    join_event_id = fields.BigIntField(unique=True)
+    joined_at = fields.DatetimeField(db_index=True)
+    position = fields.IntField(default=1)
+    left_at = fields.DatetimeField(null=True)
+    outcome = fields.CharField(
+        max_length=12, default="waiting"
+    )  # answered|abandoned|timeout|no_agents|redirected
+    waited_seconds = fields.FloatField(default=0.0)
+    agent = fields.CharField(max_length=64, null=True)
+    talk_seconds = fields.FloatField(default=0.0)
+    ended_at = fields.DatetimeField(null=True)  # the agent's part ended
+
+    def __str__(self) -> str:
+        return f"{self.call_id} in {self.queue}: {self.outcome}"
+
+
+class AgentSession(Model):
+    """A span an agent spent logged in, paused or wrapping up in a queue (open while `ended_at` is None)."""
+
+    id = fields.IntField(primary_key=True)
+    queue = fields.CharField(max_length=32, db_index=True)
+    agent = fields.CharField(max_length=64, db_index=True)
+    kind = fields.CharField(max_length=10)  # login | pause | wrapup
+    started_at = fields.DatetimeField()
+    ended_at = fields.DatetimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.agent} {self.kind} in {self.queue}"

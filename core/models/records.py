@@ -36,3 +36,13 @@ class AuditEntry(Model):
 
     def __str__(self) -> str:
         return f"{self.actor}@{self.source}({self.address}) {self.action} {self.target}"
+
+
+class Projection(Model):
+    """How far a projection of the event log (e.g. queue statistics) has read it."""
+
+    name = fields.CharField(max_length=40, primary_key=True)
+    last_event_id = fields.BigIntField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} at #{self.last_event_id}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from core.routing.destinations import Destination, DestinationKind
@@ -94,6 +95,16 @@ class Activity:
     calls: int = 0  # queue calls answered
     talk_seconds: float = 0.0
     last_call_end: float | None = None
+
+
+@dataclass(frozen=True)
+class AgentHistory:
+    """What an agent did in a queue today (from the persisted queue call log): the strategies that need
+    history start from it after a restart."""
+
+    calls: int
+    talk_seconds: float
+    last_call_end: datetime | None
 
 
 def agent_state(

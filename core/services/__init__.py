@@ -22,6 +22,7 @@ from core.services.queues import QueueService
 from core.services.recordings import RecordingService
 from core.services.schedules import ScheduleService
 from core.services.security import SecurityService
+from core.services.stats import StatsService
 from core.services.tokens import TokenService
 from core.services.trunks import TrunkService
 from core.services.users import UserService
@@ -51,6 +52,7 @@ class Services:
     webhooks: WebhookService
     outbox: OutboxService
     missed: MissedCallService
+    stats: StatsService
 
     @classmethod
     def build(cls, settings: Settings, bus: EventBus, provisioner: Provisioner | None = None) -> Services:
@@ -79,4 +81,5 @@ class Services:
             webhooks=WebhookService(auth, bus, settings.webhooks),
             outbox=OutboxService(auth, bus),
             missed=MissedCallService(auth, bus),
+            stats=StatsService(auth, settings.stats),
         )

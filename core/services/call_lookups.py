@@ -7,6 +7,8 @@ to the call engine in its `CallDeps`.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from core.calls.deps import InboundRouteInfo
 from core.models import Call, Extension, InboundRoute, Queue, Trunk
 from core.routing.caller_lists import CallerLists
@@ -16,10 +18,11 @@ from core.routing.forwarding import ExtensionInfo, forward_rules
 from core.routing.groups import GroupInfo
 from core.routing.ivr import IvrInfo
 from core.routing.outbound import OutboundPermission
-from core.routing.queues import QueueInfo
+from core.routing.queues import AgentHistory, QueueInfo
 from core.routing.schedules import ScheduleInfo
 from core.services.internal import config
 from core.services.internal.recordings import RecordingIndex
+from core.services.queue_stats import agent_history
 from core.services.validation import number_owner
 
 
@@ -86,6 +89,11 @@ class CallLookupService:
 
     async def queue(self, name: str) -> QueueInfo | None:
         return await config.queue_info(name)
+
+    async def queue_history(self, name: str) -> dict[str, AgentHistory]:
+        """What each agent of the queue did today (UTC), from the persisted queue call log."""
+        midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        return await agent_history(name, midnight)
 
     async def group_mates(self, number: str) -> frozenset[str]:
         """The other internal numbers of `number`'s group (empty when it is in none): whose ringing

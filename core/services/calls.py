@@ -215,8 +215,10 @@ class CallLog:
         if call.answered_at is None:  # nobody answered: they waited until the end
             call.wait_seconds = round(max(0.0, (call.ended_at - call.started_at).total_seconds()), 3)
         call.outcome = outcome(call)
+        call.place = path.place[:100] if path is not None else call.place
         await call.save(
             update_fields=[
+                "place",
                 "ended_at",
                 "disposition",
                 "sip_code",
@@ -297,6 +299,7 @@ def call_to_dict(call: Call, legs: list[CallLeg] | None = None) -> dict[str, Any
         "wait_seconds": call.wait_seconds,
         "talk_seconds": call.talk_seconds,
         "outcome": call.outcome or None,
+        "place": call.place or None,
     }
     if legs is not None:
         data["legs"] = [

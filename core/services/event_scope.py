@@ -19,6 +19,7 @@ READ_RIGHT: dict[str, str] = {
     "QueueChanged": "queues.read",
     "QueueCallerJoined": "queues.read",
     "QueueCallerLeft": "queues.read",
+    "QueueCallEnded": "queues.read",
     "QueueAgentStateChanged": "queues.read",
     "QueueAgentLoggedIn": "queues.read",
     "QueueAgentLoggedOut": "queues.read",

@@ -9,7 +9,7 @@ import typer
 
 from core.config import ConfigError
 from core.errors import DomainError
-from pbx.cli import audit, calls, daemon, recordings
+from pbx.cli import audit, calls, daemon, recordings, stats
 from pbx.cli.asterisk import asterisk_app
 from pbx.cli.caller_lists import blacklist_app, whitelist_app
 from pbx.cli.extensions import ext_app
@@ -39,6 +39,7 @@ app.command()(daemon.seed)
 app.command()(recordings.voicemail)
 app.command()(calls.calls)
 app.add_typer(missed_app, name="missed")
+app.command()(stats.stats)
 app.add_typer(asterisk_app, name="asterisk")
 app.add_typer(ext_app, name="ext")
 app.add_typer(forward_app, name="forward")

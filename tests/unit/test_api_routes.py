@@ -1,7 +1,8 @@
 """The API keeps every route: the (method, path) pairs of its OpenAPI document, and each one's success
 status, are frozen here as they were before core/api was split into a router a feature (issue 8), with the
 routes added since (issue 9: users, tokens, the audit log, one internal number; issue 10: webhooks, the
-outbox, the event log, missed calls)."""
+outbox, the event log, missed calls,
+statistics)."""
 
 from fastapi import FastAPI
 
@@ -102,6 +103,9 @@ POST /api/outbox/retry 200
 GET /api/events 200
 GET /api/missed 200
 POST /api/missed/{missed_id}/handle 200
+GET /api/stats/queues 200
+GET /api/stats/numbers 200
+GET /api/stats/groups 200
 """
 FROZEN = {
     (method, path): int(status) for method, path, status in (row.split() for row in ROUTES.split("\n") if row)

@@ -134,3 +134,35 @@ async def test_snapshot_for_the_api(setup):
         {"call_id": "c1", "caller": "+15550000001", "position": 1, "waited_seconds": 12.0, "state": "waiting"}
     ]
     assert await board.open("nope") is None
+
+
+@pytest.mark.parametrize(
+    ("strategy", "expected"),
+    [("fewest_calls", "102"), ("least_talk_time", "101"), ("longest_idle", "102")],
+)
+async def test_after_a_restart_the_strategies_start_from_todays_history(strategy, expected):
+    from datetime import UTC, datetime, timedelta
+
+    from core.routing.queues import AgentHistory
+
+    info = QueueInfo("support", QueueStrategy(strategy), (AgentInfo("101"), AgentInfo("102")))
+    wall = datetime.now(UTC)
+    history = {  # 101: three short calls, the last just now; 102: one long one, an hour ago
+        "101": AgentHistory(3, 90.0, wall - timedelta(seconds=30)),
+        "102": AgentHistory(1, 600.0, wall - timedelta(hours=1)),
+    }
+
+    async def load(name):
+        return info
+
+    async def past(name):
+        return history
+
+    async def publish(event):
+        pass
+
+    board = QueueBoard(load, {"101", "102"}.__contains__, set, publish, Clock(), history=past)
+    runtime = await board.open("support")
+    waiter = board.join(runtime, "c1", "+15550000001", lambda: None)
+    assert board.offer(runtime, waiter) == [expected]
+    assert runtime.activity["101"].calls == 3 and runtime.activity["102"].talk_seconds == 600

@@ -40,6 +40,7 @@ async def bridge(flow: CallFlow, callee: str, answered_by: str) -> None:
     flow.live.state = "up"
     person_answered = datetime.now(UTC)  # the record's answer is a person's (not an IVR's or a queue's)
     flow.live.answered_at = flow.live.answered_at or person_answered
+    flow.talk_started = person_answered  # this party's talk (a queue agent's talk time counts from here)
     flow.live.answered_by = answered_by
     flow.queues.refresh()  # the callee (and an internal caller) are now busy for queues
     if flow.policy is RecordingPolicy.ALWAYS and left is None:

@@ -119,8 +119,8 @@ async def _offer(
     def wrap_up(number: str) -> None:  # the agent's part of the call is over: count it, then wrap up
         nonlocal answered
         answered = number
-        talk = (datetime.now(UTC) - (flow.live.answered_at or datetime.now(UTC))).total_seconds()
-        board.finished(runtime, number, talk)
+        talk = (datetime.now(UTC) - (flow.talk_started or datetime.now(UTC))).total_seconds()
+        board.finished(runtime, number, talk, flow.live.call_id)
 
     flow.on_released = wrap_up  # an operator transferred the call: the agent is free at once
     try:

@@ -149,6 +149,7 @@ class FakeLookups:
     schedules: dict[str, ScheduleInfo] = field(default_factory=dict)
     menus: dict[str, IvrInfo] = field(default_factory=dict)
     queues: dict[str, QueueInfo] = field(default_factory=dict)
+    history: dict[str, dict] = field(default_factory=dict)  # queue → agent → AgentHistory
     owners: dict[str, Destination] = field(default_factory=dict)
     reported: list[tuple[str, Any]] = field(default_factory=list)
 
@@ -181,6 +182,9 @@ class FakeLookups:
 
     async def queue(self, name: str) -> QueueInfo | None:
         return self.queues.get(name)
+
+    async def queue_history(self, name: str) -> dict:
+        return self.history.get(name, {})
 
     async def number_owner(self, number: str) -> Destination | None:
         return self.owners.get(number)

@@ -1,5 +1,6 @@
-"""The outbox and its delivery log, webhook subscriptions, missed calls, and the facts of a call record: when
-the PBX answered, who answered, the wait and the talk time, the outcome for a person."""
+"""The outbox and its delivery log, webhook subscriptions, missed calls, queue statistics (queue calls,
+agent sessions, the projection's place in the event log), and the facts of a call record: when the PBX
+answered, who answered, the wait and the talk time, where it ended, the outcome for a person."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
@@ -16,6 +17,24 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        ops.CreateModel(
+            name="AgentSession",
+            fields=[
+                ("id", fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ("queue", fields.CharField(db_index=True, max_length=32)),
+                ("agent", fields.CharField(db_index=True, max_length=64)),
+                ("kind", fields.CharField(max_length=10)),
+                ("started_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ("ended_at", fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={
+                "table": "agentsession",
+                "app": "pbx",
+                "pk_attr": "id",
+                "table_description": "A span an agent spent logged in, paused or wrapping up in a queue (open while `ended_at` is None).",
+            },
+            bases=["Model"],
+        ),
         ops.CreateModel(
             name="MissedCall",
             fields=[
@@ -118,6 +137,45 @@ class Migration(migrations.Migration):
             bases=["Model"],
         ),
         ops.CreateModel(
+            name="Projection",
+            fields=[
+                ("name", fields.CharField(primary_key=True, unique=True, db_index=True, max_length=40)),
+                ("last_event_id", fields.BigIntField(default=0)),
+            ],
+            options={
+                "table": "projection",
+                "app": "pbx",
+                "pk_attr": "name",
+                "table_description": "How far a projection of the event log (e.g. queue statistics) has read it.",
+            },
+            bases=["Model"],
+        ),
+        ops.CreateModel(
+            name="QueueCall",
+            fields=[
+                ("id", fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ("queue", fields.CharField(db_index=True, max_length=32)),
+                ("call_id", fields.CharField(db_index=True, max_length=36)),
+                ("caller", fields.CharField(default="", max_length=64)),
+                ("join_event_id", fields.BigIntField(unique=True)),
+                ("joined_at", fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
+                ("position", fields.IntField(default=1)),
+                ("left_at", fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ("outcome", fields.CharField(default="waiting", max_length=12)),
+                ("waited_seconds", fields.FloatField(default=0.0)),
+                ("agent", fields.CharField(null=True, max_length=64)),
+                ("talk_seconds", fields.FloatField(default=0.0)),
+                ("ended_at", fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={
+                "table": "queuecall",
+                "app": "pbx",
+                "pk_attr": "id",
+                "table_description": "One caller's stay in a queue, for statistics: joined at `position`, then answered after",
+            },
+            bases=["Model"],
+        ),
+        ops.CreateModel(
             name="WebhookSubscription",
             fields=[
                 ("id", fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -162,6 +220,11 @@ class Migration(migrations.Migration):
             model_name="Call",
             name="pbx_answered_at",
             field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
+            model_name="Call",
+            name="place",
+            field=fields.CharField(default="", db_default="", max_length=100),
         ),
         ops.AddField(
             model_name="Call",
