@@ -13,7 +13,7 @@ from typing import Any
 
 from tortoise.expressions import Q
 
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
 from core.events import (
     EventBus,
     ExtensionUpdated,
@@ -106,6 +106,22 @@ class RecordingService:
             RecordingView(r.call.call_id, r.name, r.path, r.duration, r.size, r.created_at.isoformat())
             for r in await query
         ]
+
+    async def audio(self, actor: Actor, name: str) -> tuple[Path, str]:
+        """The file of recording `name` and its format, for a download (recordings.read, and a call the
+        actor's scope covers: its caller, callee or whoever answered)."""
+        wanted = (name or "").strip()
+        await self._auth.authorize(actor, "recordings.read", f"recording:{wanted[:80]}")
+        row = await Recording.get_or_none(name=wanted).prefetch_related("call")
+        numbers = await in_scope(self._auth, actor)
+        if row is not None and numbers is not None:
+            call = row.call
+            if not {call.caller, call.callee, call.answered_by} & numbers:
+                row = None  # outside the actor's scope: as if it did not exist
+        path = Path(row.path) if row is not None else None
+        if row is None or path is None or not path.is_file():
+            raise NotFound(f"recording {wanted} does not exist (see pbx record list)")
+        return path, row.format
 
     async def set_policy(self, actor: Actor, target: str, policy: str) -> str:
         """Set the recording policy of `ext:101`, `group:sales`, `queue:support` or a public number

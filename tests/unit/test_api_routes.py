@@ -106,6 +106,7 @@ POST /api/missed/{missed_id}/handle 200
 GET /api/stats/queues 200
 GET /api/stats/numbers 200
 GET /api/stats/groups 200
+GET /api/recordings/{name}/audio 200
 """
 FROZEN = {
     (method, path): int(status) for method, path, status in (row.split() for row in ROUTES.split("\n") if row)
