@@ -9,7 +9,7 @@ JOBS   ?= 4
 BENCH_ARGS ?=
 APT    := DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Use-Pty=0
 
-.PHONY: up down test test-postgres unit bench lint system-deps venv asterisk clean
+.PHONY: up down test test-postgres unit bench bench-events lint system-deps venv asterisk clean
 
 up: system-deps venv asterisk
 	$(BIN)/pbx up
@@ -29,6 +29,10 @@ unit: venv
 
 bench: system-deps venv asterisk
 	$(BIN)/python -m bench.call_setup $(BENCH_ARGS)
+
+# Event latency: a domain event's time to a websocket client and to a webhook receiver.
+bench-events: system-deps venv asterisk
+	$(BIN)/python -m bench.webhook_latency $(BENCH_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -24,6 +24,7 @@ class Received:
     verified: bool
     status: int  # what we answered
     at: float = field(default_factory=time.monotonic)
+    wall: float = field(default_factory=time.time)  # wall-clock arrival (latency from an event's `at`)
 
     @property
     def data(self) -> dict[str, Any]:
