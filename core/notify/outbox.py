@@ -122,17 +122,18 @@ class Outbox:
         """Start what is due; returns how long to wait before looking again."""
         now = _now()
         due = (
-            await OutboxItem.filter(status="pending", next_attempt_at__lte=now)
+            await OutboxItem.filter(
+                status="pending", next_attempt_at__lte=now, channel__in=list(self.channels)
+            )
             .exclude(id__in=list(self._in_flight) or [0])
             .order_by("id")
             .limit(BATCH)
         )
+        # (items of a channel not configured in this run, e.g. a bot without its token, wait for one that is)
         for item in due:
             key = (item.channel, item.destination, item.ordering_key)
             if item.ordering_key and (key in self._busy_keys or await self._behind(item)):
                 continue
-            if item.channel not in self.channels:
-                continue  # a channel not configured in this run (its bot has no token): kept for later
             self._in_flight.add(item.id)
             if item.ordering_key:
                 self._busy_keys.add(key)
@@ -140,7 +141,9 @@ class Outbox:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         upcoming = (
-            await OutboxItem.filter(status="pending", next_attempt_at__gt=now)
+            await OutboxItem.filter(
+                status="pending", next_attempt_at__gt=now, channel__in=list(self.channels)
+            )
             .order_by("next_attempt_at")
             .limit(1)
             .values_list("next_attempt_at", flat=True)

@@ -92,14 +92,20 @@ class WebhookChannel:
         self._queue_calls: dict[str, set[str]] = {}  # queue → calls that waited in it (recent)
         self._client: httpx.AsyncClient | None = None
         self._reloading: asyncio.Task[None] | None = None
+        self._generation = 0
 
     async def load(self) -> None:
-        """(Re)read the active subscriptions, and the groups' and queues' numbers they may be scoped to."""
+        """(Re)read the active subscriptions, and the groups' and queues' numbers they may be scoped to. Of
+        loads that overlap, the one started last wins (an earlier one finishing later is dropped)."""
+        self._generation += 1
+        generation = self._generation
         subs = {s.id: s for s in await WebhookSubscription.filter(active=True)}
         groups: dict[str, set[str]] = {}
         for member in await GroupMember.all().prefetch_related("group", "extension"):
             groups.setdefault(member.group.name, set()).add(member.extension.number)
         queues = {q.name: q.number or "" for q in await Queue.all()}
+        if generation != self._generation:
+            return
         self._subs, self._groups, self._queue_numbers = subs, groups, queues
         self._wanted = {kind for s in subs.values() for kind in s.events}
 
