@@ -223,13 +223,13 @@ class Outbox:
         ).update(next_attempt_at=item.next_attempt_at)
 
     async def _end_destination(self, item: OutboxItem, reason: str) -> None:
-        """The destination is gone for good: its pending items are dead, and its channel is told."""
-        now = _now()
+        """The destination is gone for good: its channel is told first (so it makes no more items for it),
+        then its pending items are dead (one written meanwhile dies at its first attempt)."""
         await item.save(update_fields=["last_error", "attempts"])
-        await OutboxItem.filter(status="pending", channel=item.channel, destination=item.destination).update(
-            status="dead", finished_at=now, last_error=reason[:300]
-        )
         await self.channels[item.channel].ended(item.destination, reason)
+        await OutboxItem.filter(status="pending", channel=item.channel, destination=item.destination).update(
+            status="dead", finished_at=_now(), last_error=reason[:300]
+        )
 
     async def purge(self) -> int:
         """Delivered items (and their attempts) older than `outbox.keep_days` go; dead ones stay."""

@@ -72,6 +72,9 @@ async def test_blind_from_the_caller_sends_the_callee_on():
     lab.hang_up(caller)
     await lab.dialled(2)
     assert lab.ari.sent("originate")[-1][0] == "PJSIP/104"
+    await lab.until(
+        lambda: any(type(e).__name__ == "CallTransferred" for e in lab.published)
+    )  # written alongside
     (done,) = [e for e in lab.published if type(e).__name__ == "CallTransferred"]
     assert (done.party, done.destination) == ("callee", "ext:104")
 
