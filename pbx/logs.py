@@ -41,6 +41,9 @@ _PATTERNS = [
         ),
         rf"\g<1>{MASK}",
     ),
+    # webhook secrets (whsec_<base64>) and webhook signatures (v1,<base64>), wherever they appear
+    (re.compile(r"\bwhsec_[A-Za-z0-9+/=]+"), f"whsec_{MASK}"),
+    (re.compile(r"\bv1,[A-Za-z0-9+/]{43}="), f"v1,{MASK}"),
 ]
 
 

@@ -60,3 +60,14 @@ def test_the_log_file_is_its_owners_only_even_when_it_existed(tmp_path, daemon_l
     old.chmod(0o644)
     configure_logging(Settings(data_dir=tmp_path), old)
     assert stat.S_IMODE(old.stat().st_mode) == 0o600
+
+
+def test_webhook_secrets_and_signatures_are_masked(daemon_log):
+    from core.notify.webhooks.signing import generate_secret, headers
+
+    secret = generate_secret()
+    signed = headers([secret], "41", 1700000000, b"{}")
+    logging.getLogger("core.test").warning("sent %s with %s", signed, secret)
+    text = daemon_log.read_text()
+    assert secret not in text and secret.removeprefix("whsec_") not in text
+    assert signed["webhook-signature"] not in text and "webhook-id" in text
