@@ -65,10 +65,11 @@ async def events(ws: WebSocket, deps: Deps, after: int | None = None) -> None:
         if after is not None:  # a client back after a drop: what it missed, from the log, first
             page = EventPage([], after, True)
             while page.more:
-                page = await page_of_events(auth, who, page.next_after, 500)
+                before, page = page.next_after, await page_of_events(auth, who, page.next_after, 500)
                 for old in page.events:
                     await ws.send_text(old.model_dump_json())
-                sent = page.next_after
+                if page.next_after > before:  # rows were read (an `after` beyond the log skips nothing live)
+                    sent = page.next_after
         live = deps.daemon.live_calls() if who.can("calls.read") else []
         live = calls_in_scope(live, numbers)
         await ws.send_text(json.dumps({"type": "Snapshot", "live_calls": live}))
