@@ -283,5 +283,5 @@ class OutboxRetryIn(BaseModel):
     """Body of POST /api/outbox/retry."""
 
     model_config = {"extra": "forbid"}
-    id: int | None = Field(None, description="one dead item")
+    id: int | None = Field(None, ge=1, le=2**63 - 1, description="one dead item")
     all: bool = Field(False, description="every dead item")

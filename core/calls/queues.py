@@ -137,10 +137,10 @@ class QueueBoard:
             return None
         runtime = self.queues.get(name)
         if runtime is None:
-            runtime = self.queues[name] = QueueRuntime(info)
-            await self._remember(runtime)
-        else:
-            runtime.info = info
+            fresh = QueueRuntime(info)
+            await self._remember(fresh)  # before anyone uses it: a caller meanwhile gets the same one
+            runtime = self.queues.setdefault(name, fresh)
+        runtime.info = info
         self.refresh()
         return runtime
 

@@ -21,6 +21,9 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from tortoise.expressions import Q, Subquery
+from tortoise.functions import Min
+
 from core.models import OutboxAttempt, OutboxItem
 from core.notify.backoff import backoff
 from core.notify.channel import Channel, Delivery
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 BATCH = 200
+PER_DESTINATION = 4  # attempts in flight to one receiver at once (1 while it is failing)
 IDLE = 5.0  # seconds between looks at the table when nothing wakes the worker
 
 
@@ -47,7 +51,8 @@ class Outbox:
         self._wake = asyncio.Event()
         self._rng = rng or random.Random()
         self._in_flight: set[int] = set()
-        self._busy_keys: set[tuple[str, str, str]] = set()
+        self._failing: set[tuple[str, str]] = set()  # destinations whose last attempt failed
+        self._sending: dict[tuple[str, str], int] = {}  # attempts in flight per destination
         self._tasks: set[asyncio.Task[None]] = set()
         # destinations backing off: new items for them wait as long as the pending ones
         self._paused_until: dict[tuple[str, str], datetime] = {}
@@ -119,31 +124,43 @@ class Outbox:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _round(self, limit: asyncio.Semaphore) -> float:
-        """Start what is due; returns how long to wait before looking again."""
-        now = _now()
+        """Start what is due; returns how long to wait before looking again. Only the oldest pending item
+        of each call and destination is a candidate (the SQL says so: items waiting behind another can
+        never fill the batch and starve other destinations); items of a channel not configured in this
+        run (a bot without its token) wait for a run that has it."""
+        now, channels = _now(), list(self.channels)
+        heads = (
+            OutboxItem.filter(status="pending")
+            .exclude(ordering_key="")
+            .annotate(first=Min("id"))
+            .group_by("channel", "destination", "ordering_key")
+            .values("first")
+        )
         due = (
             await OutboxItem.filter(
-                status="pending", next_attempt_at__lte=now, channel__in=list(self.channels)
+                Q(ordering_key="") | Q(id__in=Subquery(heads)),
+                status="pending",
+                next_attempt_at__lte=now,
+                channel__in=channels,
             )
             .exclude(id__in=list(self._in_flight) or [0])
             .order_by("id")
             .limit(BATCH)
         )
-        # (items of a channel not configured in this run, e.g. a bot without its token, wait for one that is)
         for item in due:
-            key = (item.channel, item.destination, item.ordering_key)
-            if item.ordering_key and (key in self._busy_keys or await self._behind(item)):
+            dest = (item.channel, item.destination)
+            if self._paused_until.get(dest, now) > now:
+                continue  # its receiver failed meanwhile: it waits with the others
+            # a receiver gets a few at a time; one that failed, one at a time until it answers again
+            if self._sending.get(dest, 0) >= (1 if dest in self._failing else PER_DESTINATION):
                 continue
+            self._sending[dest] = self._sending.get(dest, 0) + 1
             self._in_flight.add(item.id)
-            if item.ordering_key:
-                self._busy_keys.add(key)
-            task = asyncio.create_task(self._attempt(item, key, limit))
+            task = asyncio.create_task(self._attempt(item, limit))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         upcoming = (
-            await OutboxItem.filter(
-                status="pending", next_attempt_at__gt=now, channel__in=list(self.channels)
-            )
+            await OutboxItem.filter(status="pending", next_attempt_at__gt=now, channel__in=channels)
             .order_by("next_attempt_at")
             .limit(1)
             .values_list("next_attempt_at", flat=True)
@@ -152,17 +169,7 @@ class Outbox:
             return IDLE
         return max(0.05, min(IDLE, (upcoming[0] - _now()).total_seconds()))  # type: ignore[operator]
 
-    async def _behind(self, item: OutboxItem) -> bool:
-        """Whether an older item of the same destination and call is still pending (it goes first)."""
-        return await OutboxItem.filter(
-            status="pending",
-            channel=item.channel,
-            destination=item.destination,
-            ordering_key=item.ordering_key,
-            id__lt=item.id,
-        ).exists()
-
-    async def _attempt(self, item: OutboxItem, key: tuple[str, str, str], limit: asyncio.Semaphore) -> None:
+    async def _attempt(self, item: OutboxItem, limit: asyncio.Semaphore) -> None:
         try:
             async with limit:
                 started = asyncio.get_running_loop().time()
@@ -177,7 +184,10 @@ class Outbox:
             logger.exception("outbox: could not record the attempt of #%s", item.id)
         finally:
             self._in_flight.discard(item.id)
-            self._busy_keys.discard(key)
+            dest = (item.channel, item.destination)
+            self._sending[dest] -= 1
+            if not self._sending[dest]:
+                del self._sending[dest]
             self._wake.set()  # the next item of that call may go now
 
     async def _record(self, item: OutboxItem, result: Delivery, ms: float) -> None:
@@ -188,6 +198,7 @@ class Outbox:
         item.attempts += 1
         if result.ok:
             self._paused_until.pop((item.channel, item.destination), None)
+            self._failing.discard((item.channel, item.destination))
             item.status, item.finished_at, item.last_error = "delivered", now, ""
             await item.save(update_fields=["status", "finished_at", "last_error", "attempts"])
             return
@@ -214,7 +225,9 @@ class Outbox:
         item.next_attempt_at = now + timedelta(seconds=wait)
         await item.save(update_fields=["next_attempt_at", "last_error", "attempts"])
         # the receiver is down or busy: the other items for it wait as long (each keeps its own count)
-        self._paused_until[(item.channel, item.destination)] = item.next_attempt_at
+        key = (item.channel, item.destination)
+        self._paused_until[key] = max(self._paused_until.get(key, now), item.next_attempt_at)
+        self._failing.add(key)
         await OutboxItem.filter(
             status="pending",
             channel=item.channel,

@@ -54,7 +54,6 @@ ORG_WIDE = frozenset(
         "BlacklistChanged",
         "AnonymousPolicyChanged",
         "WhitelistChanged",
-        "WebhookTest",
     }
 )
 

@@ -22,6 +22,7 @@ from core.models import MissedCall as MissedRecord
 from core.routing.decisions import Disposition
 from core.services.auth import Actor, AuthService
 from core.services.scoping import in_scope
+from core.services.validation import row_id
 
 #: the caller's outcomes that count as missed (blocked callers, nonsense numbers and the PBX's own
 #: interruptions do not)
@@ -36,6 +37,7 @@ MISSED = {
     Disposition.FAILED.value,
 }
 SINCE_RE = re.compile(r"^([0-9]{1,4})([hdw])$")
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)  # dates people mean
 
 
 @dataclass
@@ -47,18 +49,19 @@ class CallPath:
     place: str = ""
     numbers: list[str] = field(default_factory=list)
     closed: bool = False
+    shared: bool = False  # it went to a group or a queue on the way
 
     def went(self, place: str, numbers: tuple[str, ...] | list[str] = ()) -> None:
         self.place = place
         self.numbers += [n for n in numbers if n not in self.numbers]
+        self.shared = self.shared or place.startswith(("group:", "queue:"))
 
 
 def missed_reason(call: Call, path: CallPath) -> str | None:
     """Why the call counts as missed (None: it does not)."""
     if call.answered_at is not None or (call.disposition not in MISSED and not path.closed):
         return None
-    kind = path.place.split(":", 1)[0]
-    if call.direction != "inbound" and kind not in ("group", "queue"):
+    if call.direction != "inbound" and not path.shared:
         return None  # an internal call to one person is theirs to see, not a missed call of the PBX
     if call.disposition == Disposition.VOICEMAIL.value:
         return "voicemail"
@@ -144,6 +147,8 @@ class MissedCalls:
             other, by = _e164(call.callee, self._country), call.caller
         else:  # an internal caller who missed a group or a queue, called back by a colleague
             other, by = call.callee, call.caller
+        if not other or other == "anonymous":  # callers without a number are not one another
+            return 0
         count = 0
         for record in await MissedRecord.filter(status="open", caller=other).exclude(call_id=call.call_id):
             record.status, record.resolved_by = "returned", by
@@ -188,10 +193,13 @@ def parse_since(text: str | None, now: datetime | None = None) -> datetime | Non
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError:
+        moment = None
+    moment = moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
+    if moment is None or not EARLIEST <= moment <= LATEST:
         raise InvalidInput(
             f"--since {text!r} must be today, yesterday, a span (24h, 7d, 2w) or a date (2026-12-01)"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        )
+    return moment
 
 
 class MissedCallService:
@@ -206,22 +214,27 @@ class MissedCallService:
     ) -> list[dict[str, Any]]:
         """Missed calls, open ones first, newest first within each."""
         await self._auth.authorize(actor, "calls.read", "missed")
-        query = MissedRecord.all()
-        if open_only:
-            query = query.filter(status="open")
-        if (start := parse_since(since)) is not None:
-            query = query.filter(at__gte=start)
-        rows = await query.order_by("-at").limit(max(1, min(limit, 5000)))
+        limit = max(1, min(limit, 5000))
+        start = parse_since(since)
         numbers = await in_scope(self._auth, actor)
-        if numbers is not None:
-            rows = [m for m in rows if set(m.numbers) & numbers]
-        rows.sort(key=lambda m: m.status != "open")  # stable: newest first within each
-        return [missed_to_dict(m) for m in rows]
+        found: list[MissedRecord] = []
+        for status in ("open",) if open_only else ("open", None):  # open ones first, newest first in each
+            query = MissedRecord.filter(status="open") if status else MissedRecord.exclude(status="open")
+            if start is not None:
+                query = query.filter(at__gte=start)
+            offset = 0
+            while len(found) < limit:  # the scope is a list in each row: filtered here, page by page
+                rows = await query.order_by("-at", "-id").offset(offset).limit(500)
+                found += [m for m in rows if numbers is None or set(m.numbers) & numbers]
+                if len(rows) < 500:
+                    break
+                offset += 500
+        return [missed_to_dict(m) for m in found[:limit]]
 
     async def handle(self, actor: Actor, missed_id: int | str) -> dict[str, Any]:
         """Mark a missed call handled (by the actor, now)."""
         text = str(missed_id).strip()
-        record = await MissedRecord.get_or_none(id=int(text)) if text.isdigit() else None
+        record = await MissedRecord.get_or_none(id=ident) if (ident := row_id(text)) else None
         if record is None:
             await self._auth.authorize(actor, "calls.control", f"missed:{text}")
             raise NotFound(f"missed call {text} does not exist (see pbx missed)")

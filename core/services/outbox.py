@@ -11,6 +11,7 @@ from core.events import EventBus
 from core.models import OutboxItem
 from core.services.auth import Actor, AuthService
 from core.services.scoping import authorize_org
+from core.services.validation import row_id
 
 STATUSES = ("pending", "delivered", "dead")
 
@@ -58,7 +59,7 @@ class OutboxService:
         query = OutboxItem.filter(status="dead")
         if item is not None:
             text = str(item).strip()
-            found = await OutboxItem.get_or_none(id=int(text)) if text.isdigit() else None
+            found = await OutboxItem.get_or_none(id=ident) if (ident := row_id(text)) else None
             if found is None:
                 raise NotFound(f"outbox item {text} does not exist (see pbx outbox list --dead)")
             if found.status != "dead":

@@ -4,8 +4,9 @@ left for want of agents) and agent sessions (AgentSession: logged in, paused, wr
 
 The events are persisted first (core/events/bus.py); the projector reads them back after its checkpoint
 and applies them in one transaction with the checkpoint's move, so a daemon killed at any point picks up
-where the log says, and nothing is counted twice. It reads events at least `LAG` seconds old: a
-transaction that commits a lower id after a higher one (PostgreSQL) is never skipped.
+where the log says, and nothing is counted twice. It reads events at least `LAG` seconds old (by the
+time they were written), so that on PostgreSQL a transaction that commits a lower id after a higher one is
+not skipped, provided it commits within `LAG` of writing its row (event transactions take milliseconds).
 """
 
 from __future__ import annotations

@@ -172,3 +172,16 @@ async def refuse_if_used(what: str, targets: Collection[str], owner: str | None 
     used = await still_used(targets, owner)
     if used:
         raise Conflict(f"{what} is still used by {', '.join(used)}: change those first")
+
+
+MAX_ID = 2**63 - 1  # the largest row id any database here holds
+
+
+def row_id(text: object) -> int | None:
+    """A row id someone typed (`17`), or None when it is not one: ASCII digits only (not `²`), within
+    what a database can hold."""
+    raw = str(text).strip()
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
+        return None
+    value = int(raw)
+    return value if 0 < value <= MAX_ID else None

@@ -22,6 +22,7 @@ from core.notify.webhooks.events import WEBHOOK_EVENTS
 from core.services.auth import SYSTEM, Actor, AuthService
 from core.services.permissions import ScopeKind
 from core.services.scoping import authorize_org
+from core.services.validation import row_id
 
 FORMATS = ("json", "form")
 _NUMBER = re.compile(r"^[0-9]{2,4}$")
@@ -185,7 +186,7 @@ class WebhookService:
 
     async def _get(self, actor: Actor, permission: str, webhook: int | str) -> WebhookSubscription:
         text = str(webhook).strip()
-        sub = await WebhookSubscription.get_or_none(id=int(text)) if text.isdigit() else None
+        sub = await WebhookSubscription.get_or_none(id=ident) if (ident := row_id(text)) else None
         if sub is None:
             await self._auth.authorize(actor, permission, f"webhook:{text}")
             raise NotFound(f"webhook {text} does not exist (see pbx webhook list)")
@@ -213,12 +214,11 @@ class WebhookService:
         return await self._view(await self._get(actor, "webhooks.read", webhook))
 
     async def remove(self, actor: Actor, webhook: int | str) -> None:
-        """Remove a subscription; what it had waiting in the outbox goes with it."""
+        """Remove a subscription; what it had in the outbox (waiting, dead, its delivery log) goes with it."""
         sub = await self._get(actor, "webhooks.write", webhook)
-        await OutboxItem.filter(channel="webhook", destination=str(sub.id), status="pending").update(
-            status="dead", finished_at=datetime.now(UTC), last_error="the subscription was removed"
-        )
         await sub.delete()
+        # what it had in the outbox goes too (its delivery log with it): nothing is sent to it again
+        await OutboxItem.filter(channel="webhook", destination=str(sub.id)).delete()
         await self._auth.audit(actor, "webhook.remove", str(sub.id), {"url": sub.url})
         await self._bus.publish(_event(sub, "removed", actor.name, active=False))
 

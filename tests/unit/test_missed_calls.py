@@ -39,7 +39,17 @@ def call(direction="inbound", disposition="no_answer", answered=False):
     ],
 )
 def test_what_counts_as_missed(direction, disposition, place, closed, reason):
-    assert missed_reason(call(direction, disposition), CallPath(place, [], closed)) == reason
+    path = CallPath(closed=closed)
+    if place:
+        path.went(place)
+    assert missed_reason(call(direction, disposition), path) == reason
+
+
+def test_an_internal_call_to_a_group_that_overflowed_to_one_number_is_still_missed():
+    path = CallPath()
+    path.went("group:sales", ["102", "103"])
+    path.went("voicemail:104", ["104"])
+    assert missed_reason(call("internal", "voicemail"), path) == "voicemail"
 
 
 def test_an_answered_call_is_never_missed():

@@ -171,3 +171,57 @@ async def _drain(sub):
         if event is None:
             return
         yield event
+
+
+async def test_a_receiver_that_is_down_neither_starves_the_others_nor_is_asked_once_per_item(db, receiver):
+    from datetime import UTC, datetime
+
+    down = Receiver().start()
+    down.answer = 503
+    async with pipeline(backoff_base=0.3, backoff_max=0.6) as p:
+        dead_id = await p.subscribe(down, "hangup")
+        live_id = await p.subscribe(receiver, "hangup")
+        now = datetime.now(UTC)
+        rows = [  # 250 items of one call and 30 of as many calls, for the receiver that is down
+            OutboxItem(
+                channel="webhook", destination=str(dead_id), event_id=i, event_type="hangup",
+                ordering_key="c-many" if i < 250 else f"c{i}", payload={"event_id": str(i)},
+                next_attempt_at=now,
+            )
+            for i in range(280)
+        ]  # fmt: skip
+        await OutboxItem.bulk_create(rows)
+        await OutboxItem.create(
+            channel="webhook", destination=str(live_id), event_id=999, event_type="hangup",
+            ordering_key="c-live", payload={"event_id": "999"}, next_attempt_at=now,
+        )  # fmt: skip
+        p.outbox.wake()
+        got = await receiver.until(lambda r: len(r) == 1, timeout=5)
+        await asyncio.sleep(1.0)
+    down.stop()
+    assert got[0].id == "999"
+    # in ~1.2 s with backoff 0.3–0.6 s: one attempt at a time, a handful, not one per item
+    assert 1 <= len(down.received) <= 6, len(down.received)
+    assert await OutboxItem.filter(destination=str(dead_id), status="pending").count() == 280
+
+
+async def test_a_queue_subscription_gets_the_calls_that_waited_in_it(db, receiver):
+    from core.events import QueueCallerJoined
+    from core.models import Queue
+    from core.routing import Disposition
+
+    await Queue.create(name="support", number="600")
+    async with pipeline() as p:
+        new = await p.services.webhooks.add(SYSTEM, receiver.url, "hangup,agent-login", queue="support")
+        receiver.secret = new.secret
+        await p.channel.load()
+        queued = await p.log.start("+15551230001", "", "+15557770000", "inbound")
+        await p.bus.publish(
+            QueueCallerJoined(call_id=queued.call_id, queue="support", caller="+15551230001", position=1)
+        )
+        await p.log.finish(queued, Disposition.CANCELLED)
+        other = await p.log.start("+15551230002", "", "+15557770000", "inbound")
+        await p.log.finish(other, Disposition.NO_ANSWER)
+        got = await receiver.until(lambda r: len(r) == 1)
+        await asyncio.sleep(0.3)
+    assert [r.data["call_id"] for r in receiver.delivered()] == [queued.call_id] and got[0].verified

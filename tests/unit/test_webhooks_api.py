@@ -8,8 +8,10 @@ import asyncio
 import json
 
 import httpx
+import pytest
 import pytest_asyncio
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from core.api import create_app
 from core.config import Settings, WebhookSettings
@@ -182,3 +184,23 @@ async def test_the_event_log_pages_and_the_stream_replays_what_a_client_missed(w
     replayed = [g["call_id"] for g in got if g["type"] == "CallStarted"]
     assert replayed == ["c1", "c2", "c3", "c4"] and got[-1]["type"] == "Snapshot"
     assert live["call_id"] == "live"
+
+
+async def test_odd_ids_and_dates_are_4xx_never_500(world):
+    _, _, app, client, _ = world
+    async with client(ADMIN) as admin:
+        for path in ("/webhooks/²", "/webhooks/99999999999999999999", "/webhooks/-1"):
+            assert (await admin.get(path)).status_code == 404, path
+        assert (await admin.post("/missed/²/handle")).status_code == 404
+        assert (await admin.get("/events", params={"after": 10**20})).status_code == 422
+        assert (await admin.post("/outbox/retry", json={"id": 10**20})).status_code == 422
+        for since in ("9999-12-31", "0001-01-01", "99999w"):
+            answer = await admin.get("/stats/queues", params={"from": since})
+            assert answer.status_code == 422, (since, answer.text)
+        assert (await admin.get("/stats/queues", params={"to": "8999-12-31"})).status_code == 200
+    async with served(app) as address:
+        headers = {"Authorization": f"Bearer {ADMIN}"}
+        async with connect(f"ws://{address}/api/events?after=abc", additional_headers=headers) as ws:
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400

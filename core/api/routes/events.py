@@ -19,6 +19,7 @@ from core.services.event_log import EventPage, page_of_events
 from core.services.event_scope import event_visible
 from core.services.permissions import ScopeKind
 from core.services.scoping import calls_in_scope, in_scope
+from core.services.validation import MAX_ID, row_id
 
 router = APIRouter()
 
@@ -27,7 +28,7 @@ router = APIRouter()
 async def event_log(
     who: Who,
     svc: Svc,
-    after: Annotated[int, Query(ge=0, description="the last event id the client has")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID, description="the last event id the client has")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """Events after `after`, oldest first; go on with `after` = the answer's `next_after` while `more`."""
@@ -40,7 +41,7 @@ async def event_log(
 
 
 @router.websocket("/api/events")
-async def events(ws: WebSocket, deps: Deps, after: int | None = None) -> None:
+async def events(ws: WebSocket, deps: Deps, after: str | None = None) -> None:
     auth = deps.services.auth
     who = await actor_for(auth, ws.scope)
     if who is None or not who.can("events.read"):
@@ -61,21 +62,29 @@ async def events(ws: WebSocket, deps: Deps, after: int | None = None) -> None:
         numbers = await in_scope(auth, who)
         await ws.accept()
         watcher = asyncio.create_task(until_client_leaves())
-        sent = 0  # the last event id sent from the log: the live stream goes on after it
-        if after is not None:  # a client back after a drop: what it missed, from the log, first
-            page = EventPage([], after, True)
+        replayed: set[int] = set()  # ids sent from the log: the live stream skips those, and only those
+        if after is not None:
+            start = 0 if after.strip() == "0" else row_id(after)
+            if start is None:
+                await ws.close(code=4400, reason="after must be an event id (0 for the whole log)")
+                return
+            page = EventPage([], start, True)  # a client back after a drop: what it missed, from the log
             while page.more:
-                before, page = page.next_after, await page_of_events(auth, who, page.next_after, 500)
+                page = await page_of_events(auth, who, page.next_after, 500)
                 for old in page.events:
                     await ws.send_text(old.model_dump_json())
-                if page.next_after > before:  # rows were read (an `after` beyond the log skips nothing live)
-                    sent = page.next_after
+                    replayed.add(int(old.id or 0))
         live = deps.daemon.live_calls() if who.can("calls.read") else []
         live = calls_in_scope(live, numbers)
         await ws.send_text(json.dumps({"type": "Snapshot", "live_calls": live}))
+        live_count = 0
         async for event in sub:
-            if event.id is not None and event.id <= sent:
-                continue  # sent from the log already
+            if event.id in replayed:  # sent from the log already (one that committed late still comes)
+                replayed.discard(event.id)
+                continue
+            live_count += 1
+            if live_count == 1000:  # long past any overlap between the log and the live stream
+                replayed.clear()
             expired = who.expires_at is not None and who.expires_at <= datetime.now(UTC)
             if expired or event.type == "UserChanged":  # is this stream's token still good?
                 found = await actor_for(auth, ws.scope)

@@ -89,7 +89,6 @@ class WebhookChannel:
         self._wanted: set[str] = set()  # event types some active subscription asks for
         self._groups: dict[str, set[str]] = {}  # group → its members' numbers
         self._queue_numbers: dict[str, str] = {}
-        self._queue_calls: dict[str, set[str]] = {}  # queue → calls that waited in it (recent)
         self._client: httpx.AsyncClient | None = None
         self._reloading: asyncio.Task[None] | None = None
         self._generation = 0
@@ -110,14 +109,9 @@ class WebhookChannel:
         self._wanted = {kind for s in subs.values() for kind in s.events}
 
     def on_event(self, event: DomainEvent) -> None:
-        """A bus handler: keep the subscriptions current, and remember which calls waited in which queue."""
+        """A bus handler: keep the subscriptions current."""
         if event.type in _RELOAD_ON:
             self._reloading = asyncio.ensure_future(self.load())
-        elif event.type == "QueueCallerJoined":
-            calls = self._queue_calls.setdefault(str(getattr(event, "queue", "")), set())
-            if len(calls) > 10000:
-                calls.clear()
-            calls.add(str(getattr(event, "call_id", "")))
 
     # -- Channel -------------------------------------------------------------------------------------
     def wants(self, event: DomainEvent) -> bool:
@@ -148,13 +142,17 @@ class WebhookChannel:
             else ""
         )
         payload = body(event, kind, facts(call) if call else None, sequence, url)
+        queues: set[str] = set()
+        if call is not None and any(s.queue for s in subs):  # the queues the call waited in (the log says)
+            joined = await EventRecord.filter(call_id=call.call_id, type="QueueCallerJoined")
+            queues = {str(row.payload.get("queue")) for row in joined}
         return [
             Envelope(str(s.id), payload, kind, call.call_id if call else "")
             for s in subs
-            if kind == TEST_EVENT or self._covers(s, payload)
+            if kind == TEST_EVENT or self._covers(s, payload, queues)
         ]
 
-    def _covers(self, sub: WebhookSubscription, payload: dict[str, Any]) -> bool:
+    def _covers(self, sub: WebhookSubscription, payload: dict[str, Any], queues: set[str]) -> bool:
         """Whether a subscription's scope (organisation, number, group, queue) covers this body."""
         numbers = numbers_concerned(payload)
         if sub.number:
@@ -163,11 +161,7 @@ class WebhookChannel:
             return bool(self._groups.get(sub.group, set()) & numbers)
         if sub.queue:
             own = self._queue_numbers.get(sub.queue)
-            return (
-                payload.get("queue") == sub.queue
-                or bool(own and own in numbers)
-                or payload.get("call_id") in self._queue_calls.get(sub.queue, ())
-            )
+            return payload.get("queue") == sub.queue or bool(own and own in numbers) or sub.queue in queues
         return True
 
     async def deliver(self, item: OutboxItem) -> Delivery:
