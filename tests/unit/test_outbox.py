@@ -225,3 +225,13 @@ async def test_a_queue_subscription_gets_the_calls_that_waited_in_it(db, receive
         got = await receiver.until(lambda r: len(r) == 1)
         await asyncio.sleep(0.3)
     assert [r.data["call_id"] for r in receiver.delivered()] == [queued.call_id] and got[0].verified
+
+
+async def test_a_receiver_named_by_its_host_name_gets_its_host_header(db, receiver):
+    async with pipeline() as p:
+        new = await p.services.webhooks.add(SYSTEM, f"http://localhost:{receiver.port}/hook", "hangup")
+        receiver.secret = new.secret
+        await p.channel.load()
+        await p.call()
+        (got,) = await receiver.until(lambda r: len(r) == 1)
+    assert got.headers["host"] == f"localhost:{receiver.port}" and got.verified

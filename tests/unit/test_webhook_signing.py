@@ -98,3 +98,23 @@ def test_retry_after_in_seconds_or_as_a_date_capped_at_an_hour():
     assert retry_after(format_datetime(now + timedelta(seconds=30), usegmt=True), now) == 30
     assert retry_after("999999") == MAX_RETRY_AFTER
     assert retry_after("soon") is None and retry_after(None) is None
+
+
+def test_a_request_goes_to_the_address_that_was_checked_with_its_own_host_and_server_name():
+    assert addresses.pinned("https://crm.example.com/h?x=1", "203.0.113.9") == (
+        "https://203.0.113.9/h?x=1",
+        "crm.example.com",
+        "crm.example.com",
+    )
+    assert addresses.pinned("http://crm.example.com:8080/h", "2001:db8::5") == (
+        "http://[2001:db8::5]:8080/h",
+        "crm.example.com:8080",
+        "crm.example.com",
+    )
+
+
+async def test_resolving_gives_the_address_to_use_or_the_refusal():
+    allowed = await addresses.resolve("http://localhost:9/h", allow_private=True)
+    assert allowed.refusal is None and allowed.address in ("127.0.0.1", "::1")
+    refused = await addresses.resolve("http://localhost:9/h", allow_private=False)
+    assert refused.address is None and "webhooks.allow_private" in (refused.refusal or "")

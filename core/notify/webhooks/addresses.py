@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 from core.errors import InvalidInput
 
@@ -40,22 +41,50 @@ def _not_public(address: str) -> bool:
     return not ip.is_global or ip.is_multicast
 
 
-async def refusal(url: str, allow_private: bool) -> str | None:
-    """Why `url`'s receiver may not be reached (None: it may): its name does not resolve, or it resolves to
-    an address that is not public while `webhooks.allow_private` is off."""
+@dataclass(frozen=True)
+class Resolved:
+    """Where a receiver is: the address checked (to connect to, and no other), or why it may not be."""
+
+    address: str | None
+    refusal: str | None
+
+
+async def resolve(url: str, allow_private: bool) -> Resolved:
+    """Resolve `url`'s host and check every address it has: refused when it does not resolve, or when one is
+    not public while `webhooks.allow_private` is off; else the first address, which the request then goes
+    to (a name that answers public now and private a moment later cannot slip in between)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        return f"{host} does not resolve ({exc})"
-    if allow_private:
-        return None
-    inside = sorted({str(info[4][0]) for info in infos if _not_public(str(info[4][0]))})
-    if inside:
-        return (
+        return Resolved(None, f"{host} does not resolve ({exc})")
+    found = [str(info[4][0]) for info in infos]
+    inside = sorted({a for a in found if _not_public(a)})
+    if inside and not allow_private:
+        return Resolved(
+            None,
             f"{host} is a private or loopback address ({', '.join(inside)}); an admin may allow such "
-            "receivers with webhooks.allow_private = true"
+            "receivers with webhooks.allow_private = true",
         )
-    return None
+    found.sort(key=lambda a: ":" in a)  # IPv4 first: what a receiver most often listens on
+    return Resolved(found[0] if found else None, None if found else f"{host} has no address")
+
+
+async def refusal(url: str, allow_private: bool) -> str | None:
+    """Why `url`'s receiver may not be reached (None: it may)."""
+    return (await resolve(url, allow_private)).refusal
+
+
+def pinned(url: str, address: str) -> tuple[str, str, str]:
+    """`url` aimed at `address` (an IP literal), with the Host header and TLS server name it needs:
+    (url, host header, server name)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    literal = f"[{address.split('%', 1)[0]}]" if ":" in address else address
+    netloc = literal + (f":{parts.port}" if parts.port else "")
+    host_header = host if not parts.port else f"{host}:{parts.port}"
+    if ":" in host and not host.startswith("["):
+        host_header = f"[{host}]" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc)), host_header, host

@@ -170,9 +170,11 @@ class WebhookChannel:
         )
         if sub is None or not sub.active:
             return Delivery(False, error="the subscription was removed or has ended", ended=True)
-        refused = await addresses.refusal(sub.url, self.settings.allow_private)
-        if refused:
-            return Delivery(False, error=f"refused: {refused}")
+        where = await addresses.resolve(sub.url, self.settings.allow_private)
+        if where.refusal or where.address is None:
+            return Delivery(False, error=f"refused: {where.refusal}")
+        # to the address just checked, and no other: the name is not resolved again (no DNS rebinding)
+        url, host_header, server_name = addresses.pinned(sub.url, where.address)
         content, content_type = encode(item.payload, sub.format)
         keys = [sub.secret]
         if sub.previous_secret and sub.previous_until and sub.previous_until > datetime.now(UTC):
@@ -180,9 +182,10 @@ class WebhookChannel:
         headers = signing.headers(
             keys, str(item.payload.get("event_id", item.event_id)), int(time.time()), content
         )
-        headers |= {"content-type": content_type, "user-agent": USER_AGENT}
+        headers |= {"content-type": content_type, "user-agent": USER_AGENT, "host": host_header}
+        extensions = {"sni_hostname": server_name} if url.startswith("https:") else {}
         try:
-            answer = await self._http().post(sub.url, content=content, headers=headers)
+            answer = await self._http().post(url, content=content, headers=headers, extensions=extensions)
         except httpx.HTTPError as exc:
             return Delivery(False, error=f"{type(exc).__name__}: {exc}"[:300] or type(exc).__name__)
         code = answer.status_code
