@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -218,6 +219,10 @@ class WebhookChannel:
         return self._client
 
     async def close(self) -> None:
+        if self._reloading is not None and not self._reloading.done():
+            self._reloading.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reloading
         if self._client is not None:
             await self._client.aclose()
             self._client = None
