@@ -25,6 +25,7 @@ async def test_a_call_arrives_signed_in_order_with_its_fields(db, receiver):
         await p.subscribe(receiver, "dial-in,answer,hangup")
         call_id = await p.call(answer="102")
         got = await receiver.until(lambda r: len(r) == 3)
+        await recorded("delivered", 3)
     assert all(r.verified for r in got)
     assert [r.data["event"] for r in got] == ["dial-in", "answer", "hangup"]
     assert [r.data["sequence"] for r in got] == [1, 2, 3]
@@ -61,6 +62,7 @@ async def test_a_receiver_that_fails_gets_the_item_again_with_the_same_id(db, re
         assert receiver.received and not receiver.delivered()
         receiver.answer = 200
         got = await receiver.until(lambda r: len(r) == 1)
+        await recorded("delivered", 1)
     ids = {r.id for r in receiver.received}
     assert len(ids) == 1 and got[0].id in ids  # every attempt carried the same id
     attempts = await OutboxAttempt.all().order_by("id")
@@ -163,6 +165,14 @@ async def test_a_test_event_goes_to_its_subscription_only(db, receiver):
         assert not other.received
     finally:
         other.stop()
+
+
+async def recorded(status: str, count: int) -> None:
+    """Until `count` items have `status`: the outbox records an answer a moment after it came."""
+    deadline = time.monotonic() + 10
+    while await OutboxItem.filter(status=status).count() < count:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
 
 
 async def _drain(sub):
