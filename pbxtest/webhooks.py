@@ -4,6 +4,7 @@ It can be stopped and started again on the same port (a receiver that is down, t
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -100,21 +101,9 @@ class Receiver:
         with self._lock:
             return [r for r in self.received if 200 <= r.status < 300]
 
-    def wait_for(self, predicate: Any, timeout: float = 10.0) -> list[Received]:
-        """Wait until `predicate(delivered)` holds; returns the delivered requests."""
-        deadline = time.monotonic() + timeout
-        while True:
-            got = self.delivered()
-            if predicate(got):
-                return got
-            if time.monotonic() > deadline:
-                raise AssertionError(f"webhooks never arrived as expected; got {[r.data for r in got]}")
-            time.sleep(0.05)
-
     async def until(self, predicate: Any, timeout: float = 10.0) -> list[Received]:
-        """`wait_for` for async tests: the event loop goes on meanwhile."""
-        import asyncio
-
+        """Wait until `predicate(delivered)` holds (the event loop goes on meanwhile); returns the delivered
+        requests."""
         deadline = time.monotonic() + timeout
         while True:
             got = self.delivered()

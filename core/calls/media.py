@@ -7,14 +7,10 @@ import contextlib
 import logging
 import uuid
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from core.ari.client import AriError, ChannelGone
 from core.calls.flow import CallFlow, Event
 from core.routing import Disposition, Refusal
-
-if TYPE_CHECKING:
-    from core.models import Call
 
 logger = logging.getLogger(__name__)
 
@@ -29,13 +25,8 @@ async def answer_caller(flow: CallFlow, by_pbx: bool = True) -> None:
         await flow.client.answer(flow.caller_id)
         flow.answered = True
         if by_pbx:
-            at = datetime.now(UTC)
-            log = flow.deps.log
-
-            async def write(call: Call) -> None:
-                await log.pbx_answered(call, at)
-
-            flow.records.publish(write)
+            at, log = datetime.now(UTC), flow.deps.log
+            flow.records.publish(lambda call: log.pbx_answered(call, at))
 
 
 async def connect_caller(flow: CallFlow) -> None:

@@ -162,7 +162,6 @@ class QueueBoard:
                 talk_seconds=past.talk_seconds,
                 last_call_end=now - (wall - ended).total_seconds() if ended else None,
             )
-        runtime.day = wall.date()
 
     def _new_day(self, runtime: QueueRuntime) -> None:
         """Counts for the strategies are today's: at midnight (UTC) they start again."""

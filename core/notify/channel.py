@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -30,7 +30,6 @@ class Delivery:
     error: str = ""
     retry_after: float | None = None
     ended: bool = False
-    details: dict[str, Any] = field(default_factory=dict)
 
 
 class Channel(Protocol):

@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import phonenumbers
-
 from core.errors import InvalidInput, NotFound
 from core.events import EventBus, MissedCall, MissedCallResolved
 from core.models import Call
 from core.models import MissedCall as MissedRecord
 from core.routing.decisions import Disposition
-from core.services.auth import Actor, AuthService
+from core.routing.destinations import to_e164
+from core.services.auth import Actor, AuthService, Denied
 from core.services.scoping import in_scope
 from core.services.validation import row_id
 
@@ -92,14 +91,6 @@ def missed_to_dict(m: MissedRecord) -> dict[str, Any]:
     }
 
 
-def _e164(number: str, country: str) -> str:
-    try:
-        parsed = phonenumbers.parse(number, country)
-    except phonenumbers.NumberParseException:
-        return number
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
 class MissedCalls:
     """Opens missed-call records as calls end, and closes them as calls are answered."""
 
@@ -144,7 +135,7 @@ class MissedCalls:
         if call.direction == "inbound":
             other, by = call.caller, answered_by or call.callee
         elif call.direction == "outbound":
-            other, by = _e164(call.callee, self._country), call.caller
+            other, by = to_e164(call.callee, self._country) or call.callee, call.caller
         else:  # an internal caller who missed a group or a queue, called back by a colleague
             other, by = call.callee, call.caller
         if not other or other == "anonymous":  # callers without a number are not one another
@@ -157,9 +148,6 @@ class MissedCalls:
             await self.resolved(record, "returned", by, call.call_id)
             count += 1
         return count
-
-    async def voicemail_left(self, call_id: str, voicemail_id: int) -> None:
-        await MissedRecord.filter(call_id=call_id).update(voicemail_id=voicemail_id)
 
     async def resolved(self, record: MissedRecord, status: str, actor: str, by_call: str | None) -> None:
         await self._bus.publish(
@@ -238,9 +226,13 @@ class MissedCallService:
         if record is None:
             await self._auth.authorize(actor, "calls.control", f"missed:{text}")
             raise NotFound(f"missed call {text} does not exist (see pbx missed)")
+        await self._auth.authorize(actor, "calls.control", f"missed:{record.id}")
         numbers = await in_scope(self._auth, actor)
-        number = None if numbers is None or set(record.numbers) & numbers else (record.numbers or ["-"])[0]
-        await self._auth.authorize(actor, "calls.control", f"missed:{record.id}", number=number)
+        if numbers is not None and not set(record.numbers) & numbers:
+            await self._auth.audit(
+                actor, "denied:calls.control", f"missed:{record.id}", {"scope": str(actor.scope)}, ok=False
+            )
+            raise Denied(f"{actor.name} acts on {actor.scope} only: missed call {record.id} is outside it")
         if record.status != "open":
             raise InvalidInput(
                 f"missed call {record.id} is {record.status} already (by {record.resolved_by or 'someone'})"

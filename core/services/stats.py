@@ -6,14 +6,14 @@ log and call records, so a restart changes nothing. The arithmetic is pure (`que
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from tortoise.expressions import Q
 
 from core.config import StatsSettings
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
 from core.models import AgentSession, Call, MissedCall, Queue, QueueCall
 from core.services.auth import Actor, AuthService
 from core.services.missed import parse_since
@@ -179,7 +179,7 @@ class StatsService:
         if queue is not None:
             wanted = queue.strip().lower()
             if wanted not in names:
-                raise InvalidInput(f"queue {wanted} does not exist (see pbx queue list)")
+                raise NotFound(f"queue {wanted} does not exist (see pbx queue list)")
             names = [wanted]
         numbers = await in_scope(self._auth, actor)
         out = []
@@ -198,7 +198,7 @@ class StatsService:
                 self._settings.service_level_seconds,
                 self._settings.short_abandon_seconds,
             )
-            data = _as_dict(figures)
+            data = asdict(figures)
             if numbers is not None:
                 data["agents"] = [a for a in data["agents"] if a["agent"] in numbers]
             out.append(data | {"from": start.isoformat(), "to": end.isoformat()})
@@ -263,9 +263,3 @@ class StatsService:
             for name, f in sorted(found.items())
             if actor.scope.whole_organisation or name == group
         ]
-
-
-def _as_dict(figures: QueueFigures) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return asdict(figures)

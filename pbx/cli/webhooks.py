@@ -27,6 +27,11 @@ def _scope(row: dict[str, Any]) -> str:
     return "org"
 
 
+def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    """A subscription with its secret as the API answers it; the local service gives the two apart."""
+    return as_dict(row["webhook"]) | {"secret": row["secret"]} if "webhook" in row else row
+
+
 def _print_secret(row: dict[str, Any], what: str) -> None:
     out.print(f"webhook {row['id']} {what}; its secret is shown this once, keep it now:", markup=False)
     print(row["secret"], flush=True)  # alone and plain on the last line: `| tail -1`
@@ -56,8 +61,7 @@ def webhook_add(
             lambda svc, who: svc.webhooks.add(who, url, events, number, group, queue, format, secret),
         )
     )
-    if "webhook" in row:  # from the local service: the view and the secret apart
-        row = as_dict(row["webhook"]) | {"secret": row["secret"]}
+    row = _flat(row)
     if secret is None:
         _print_secret(row, f"added for {', '.join(row['events'])} ({_scope(row)})")
     else:
@@ -127,8 +131,7 @@ def webhook_rotate(
             lambda svc, who: svc.webhooks.rotate(who, webhook, secret),
         )
     )
-    if "webhook" in row:
-        row = as_dict(row["webhook"]) | {"secret": row["secret"]}
+    row = _flat(row)
     if secret is None:
         _print_secret(row, "has a new secret (the old one signs too for 24 hours)")
     else:

@@ -119,3 +119,31 @@ async def test_a_daemon_killed_in_the_middle_of_delivery_loses_nothing(tmp_path,
     assert len(expected) == 9 and delivered_before < 9
     check_delivery(got, expected)
     assert dead == []
+
+
+async def test_a_recorded_calls_webhook_links_to_its_audio_for_a_token_holder(pbx):
+    import httpx
+
+    receiver = Receiver().start()
+    new = await pbx.daemon.services.webhooks.add(SYSTEM, receiver.url, "recording")
+    receiver.secret = new.secret
+    await pbx.daemon.webhooks.load()
+    await pbx.daemon.recordings.set_policy(SYSTEM, "ext:102", "always")
+    try:
+        async with SippPhone("102", PASSWORDS["102"], pbx.sip_port, "answer"):
+            result = await place_call("101", PASSWORDS["101"], "102", pbx.sip_port, hold_ms=2000)
+            assert result.ok, result.stderr_tail
+        (hook,) = await receiver.until(lambda r: len(r) == 1, timeout=15)
+    finally:
+        receiver.stop()
+    (record,) = await pbx.wait_calls(1)
+    recording = hook.data["recording"]
+    assert hook.verified and hook.data["call_id"] == record.call_id and recording["id"] == record.call_id
+    assert recording["url"] == f"http://127.0.0.1:{pbx.daemon.api_port}/api/recordings/{record.call_id}/audio"
+    async with httpx.AsyncClient(trust_env=False) as http:
+        assert (await http.get(recording["url"])).status_code == 401  # a link for token holders only
+        token = {"Authorization": f"Bearer {pbx.settings.api.token}"}
+        whole = await http.get(recording["url"], headers=token)
+        part = await http.get(recording["url"], headers=token | {"Range": "bytes=0-3"})
+    assert whole.status_code == 200 and whole.content[:4] == b"RIFF" and len(whole.content) > 1000
+    assert part.status_code == 206 and part.content == b"RIFF"

@@ -158,6 +158,9 @@ async def test_missed_calls_through_the_api_scoped_and_handled(world):
         again = await own.post(f"/missed/{mine['id']}/handle")
         assert again.status_code == 422 and "handled already" in again.json()["error"]
         assert (await own.get("/missed", params={"open": True})).json() == []
+        others = (await MissedCall.get(call_id="c1")).id  # 102's: outside olga's scope
+        refused = await own.post(f"/missed/{others}/handle")
+        assert refused.status_code == 403 and "outside it" in refused.json()["error"]
     async with client(ADMIN) as admin:
         listed = (await admin.get("/missed")).json()
         assert [m["status"] for m in listed] == ["open", "handled"]  # open ones first

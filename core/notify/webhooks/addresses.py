@@ -21,7 +21,7 @@ def check_url(url: str) -> str:
     text = (url or "").strip()
     try:
         parts = urlsplit(text)
-        port = parts.port
+        parts.port  # noqa: B018 (reading it checks it: a port out of range raises ValueError)
     except ValueError:
         raise InvalidInput(f"webhook URL {text!r} is not a URL ({_EXAMPLE})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname or len(text) > 500:
@@ -30,7 +30,6 @@ def check_url(url: str) -> str:
         )
     if parts.username or parts.password:
         raise InvalidInput("a webhook URL must not carry a user or password: the signature authenticates us")
-    del port
     return text
 
 
@@ -82,9 +81,10 @@ def pinned(url: str, address: str) -> tuple[str, str, str]:
     (url, host header, server name)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    literal = f"[{address.split('%', 1)[0]}]" if ":" in address else address
-    netloc = literal + (f":{parts.port}" if parts.port else "")
-    host_header = host if not parts.port else f"{host}:{parts.port}"
-    if ":" in host and not host.startswith("["):
-        host_header = f"[{host}]" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc)), host_header, host
+    port = f":{parts.port}" if parts.port else ""
+
+    def bracketed(name: str) -> str:  # an IPv6 literal in a URL or a Host header
+        return f"[{name}]" if ":" in name else name
+
+    netloc = bracketed(address.split("%", 1)[0]) + port
+    return urlunsplit(parts._replace(netloc=netloc)), bracketed(host) + port, host
